@@ -1,0 +1,316 @@
+// Package rt is the small runtime that instrumented cell code calls into.
+//
+// The interpreter's cell preprocessor rewrites user code so that
+//
+//	for ... { body }        becomes  for ... { rt.Tick(); body }
+//	func f() { body }       becomes  func f() { rt.Tick(); body }
+//	go f(x)                 becomes  rt.Go(func() { f(x) })   (arguments evaluated first)
+//	time.Sleep(d)           resolves to rt.Sleep(d)
+//
+// and compiled helper packages (the concurrency models, the workloads) call
+// the same functions. That one mechanism gives three things yaegi lacks:
+//
+//   - Interrupt: Cell.Interrupt makes every Tick and Sleep in the cell's
+//     goroutines panic with Interrupted, which unwinds the cell like any panic
+//     and leaves the interpreter's state intact (yaegi's own context
+//     cancellation breaks every closure created before it).
+//   - Scheduling: a Scheduler (the emulated GIL) is consulted at each Tick,
+//     the places where CPython's eval loop checks its eval breaker, and around
+//     blocking calls (Blocking, Sleep), where CPython releases the GIL.
+//   - Goroutine ownership: Go records which cell started a goroutine, so its
+//     output can be shown under that cell and its panics reported there
+//     instead of killing the process.
+//
+// Tick's fast path is one atomic load; everything else happens only while
+// an interrupt or a scheduler request is pending.
+package rt
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// pending counts the reasons Tick must take its slow path: cells being
+// interrupted that still have running goroutines, plus scheduler requests.
+var pending atomic.Int32
+
+// Tick is called at loop back-edges and function entries. It returns at once
+// unless an interrupt or a scheduler request is pending.
+func Tick() {
+	if pending.Load() == 0 {
+		return
+	}
+	slowTick()
+}
+
+func slowTick() {
+	id := GoID()
+	if c := cellOf(id); c != nil && c.Interrupted() {
+		panic(Interrupted{})
+	}
+	if s := currentScheduler(); s != nil {
+		s.Checkpoint(id)
+	}
+}
+
+// Interrupted is the panic value (and error) of code stopped by an interrupt.
+type Interrupted struct{}
+
+func (Interrupted) Error() string { return "interrupted" }
+
+// A Scheduler decides which goroutine may run interpreted or instrumented
+// code; the emulated GIL is one. Its methods receive the caller's goroutine
+// id (GoID) so it need not compute it again.
+type Scheduler interface {
+	// Checkpoint is called from Tick while the scheduler has raised a
+	// request (Raise), on whichever goroutine reaches a Tick. The GIL hands
+	// the lock over here when the caller holds it and a drop was requested.
+	Checkpoint(goid int64)
+	// Blocking is called before a blocking operation (sleep, I/O, a wait);
+	// the function it returns is called after it. The GIL releases the lock
+	// and takes it back.
+	Blocking(goid int64) (done func())
+}
+
+var sched atomic.Pointer[schedulerBox]
+
+type schedulerBox struct{ s Scheduler }
+
+func currentScheduler() Scheduler {
+	if b := sched.Load(); b != nil {
+		return b.s
+	}
+	return nil
+}
+
+// SetScheduler installs s (nil removes it) and returns the one it replaced.
+func SetScheduler(s Scheduler) (previous Scheduler) {
+	var nb *schedulerBox
+	if s != nil {
+		nb = &schedulerBox{s}
+	}
+	if old := sched.Swap(nb); old != nil {
+		return old.s
+	}
+	return nil
+}
+
+// Raise asks every Tick to take the slow path (and so call the scheduler's
+// Checkpoint) until the matching Lower.
+func Raise() { pending.Add(1) }
+
+// Lower undoes one Raise.
+func Lower() { pending.Add(-1) }
+
+// Blocking tells the scheduler that the calling goroutine is about to block;
+// call the returned function when it is done. Without a scheduler it costs
+// nothing.
+//
+//	defer rt.Blocking()()
+func Blocking() (done func()) {
+	s := currentScheduler()
+	if s == nil {
+		return func() {}
+	}
+	return s.Blocking(GoID())
+}
+
+// Sleep pauses the calling goroutine for d, as time.Sleep does, but releases
+// the scheduler meanwhile and wakes at once (panicking with Interrupted) when
+// the goroutine's cell is interrupted.
+func Sleep(d time.Duration) {
+	id := GoID()
+	c := cellOf(id)
+	if c != nil && c.Interrupted() {
+		panic(Interrupted{})
+	}
+	var done func()
+	if s := currentScheduler(); s != nil {
+		done = s.Blocking(id)
+	}
+	interrupted := false
+	if d > 0 {
+		t := time.NewTimer(d)
+		if c != nil {
+			select {
+			case <-t.C:
+			case <-c.done:
+				t.Stop()
+				interrupted = true
+			}
+		} else {
+			<-t.C
+		}
+	}
+	if done != nil {
+		done()
+	}
+	if interrupted {
+		panic(Interrupted{})
+	}
+}
+
+// A Cell is one execution of a notebook cell: the goroutine that runs it and
+// every goroutine started from it (through Go) belong to it.
+type Cell struct {
+	ID    uint64
+	Value any // owner data; the interpreter keeps the cell's Publisher here
+
+	done        chan struct{}
+	interrupted atomic.Bool
+	live        atomic.Int64 // goroutines of this cell still running, the main one included
+	raised      atomic.Bool  // whether this cell holds a pending count
+	ended       atomic.Bool
+}
+
+var (
+	nextCell atomic.Uint64
+	owners   sync.Map // goroutine id (int64) -> *Cell
+	lastCell atomic.Pointer[Cell]
+)
+
+// BeginCell makes a cell owned by the calling goroutine. Call End when the
+// cell's own code returns; goroutines it started stay attributed to it.
+func BeginCell(value any) *Cell {
+	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{})}
+	c.live.Store(1)
+	owners.Store(GoID(), c)
+	lastCell.Store(c)
+	return c
+}
+
+// End marks the cell's main code as finished and releases the calling
+// goroutine from it.
+func (c *Cell) End() {
+	if c.ended.Swap(true) {
+		return
+	}
+	owners.Delete(GoID())
+	c.exit()
+}
+
+func (c *Cell) exit() {
+	if c.live.Add(-1) == 0 && c.raised.CompareAndSwap(true, false) {
+		pending.Add(-1)
+	}
+}
+
+// Interrupt stops the cell: every Tick and Sleep in its goroutines panics with
+// Interrupted from now on, and Done is closed.
+func (c *Cell) Interrupt() {
+	if c.interrupted.Swap(true) {
+		return
+	}
+	close(c.done)
+	if c.live.Load() > 0 && !c.raised.Swap(true) {
+		pending.Add(1)
+		// The last goroutine may have exited between the two lines above.
+		if c.live.Load() == 0 && c.raised.CompareAndSwap(true, false) {
+			pending.Add(-1)
+		}
+	}
+}
+
+// Interrupted reports whether Interrupt was called.
+func (c *Cell) Interrupted() bool { return c.interrupted.Load() }
+
+// Done is closed when the cell is interrupted. Blocking waits in compiled
+// helpers select on it.
+func (c *Cell) Done() <-chan struct{} { return c.done }
+
+// Running returns how many of the cell's goroutines are still running,
+// counting the cell's own until End.
+func (c *Cell) Running() int { return int(c.live.Load()) }
+
+// Current returns the cell that owns the calling goroutine, or nil.
+func Current() *Cell { return cellOf(GoID()) }
+
+// Last returns the most recently begun cell, or nil. Output from goroutines
+// no cell owns is shown there.
+func Last() *Cell { return lastCell.Load() }
+
+func cellOf(id int64) *Cell {
+	if v, ok := owners.Load(id); ok {
+		return v.(*Cell)
+	}
+	return nil
+}
+
+// A Panic is a panic recovered by Go or Protect, with the goroutine's stack.
+type Panic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *Panic) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
+
+// PanicHandler receives panics recovered in goroutines started with Go; cell
+// is the owning cell, or nil. The interpreter installs one that shows the
+// panic as an error output under the cell.
+var panicHandler atomic.Pointer[func(cell *Cell, p *Panic)]
+
+// SetPanicHandler installs h for panics in goroutines started with Go.
+func SetPanicHandler(h func(cell *Cell, p *Panic)) { panicHandler.Store(&h) }
+
+// Go starts f on a new goroutine owned by the caller's cell. A panic in f is
+// recovered and passed to the panic handler (an Interrupted panic is
+// dropped quietly), so user code can never crash the process from a
+// goroutine.
+func Go(f func()) {
+	c := Current()
+	if c != nil {
+		c.live.Add(1)
+	}
+	go func() {
+		if c != nil {
+			owners.Store(GoID(), c)
+		}
+		defer func() {
+			if c != nil {
+				owners.Delete(GoID())
+				c.exit()
+			}
+		}()
+		if p := Protect(f); p != nil {
+			if _, ok := p.Value.(Interrupted); ok {
+				return
+			}
+			if h := panicHandler.Load(); h != nil {
+				(*h)(c, p)
+			} else {
+				fmt.Printf("panic in goroutine: %v\n%s", p.Value, p.Stack)
+			}
+		}
+	}()
+}
+
+// Protect runs f and returns the panic it raised, if any, with its stack.
+func Protect(f func()) (p *Panic) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = &Panic{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	f()
+	return nil
+}
+
+// GoID returns the calling goroutine's id. It parses the first line of the
+// goroutine's stack trace ("goroutine 42 [running]:"), about a microsecond:
+// fine on slow paths, never on Tick's fast path.
+func GoID() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseInt(string(b), 10, 64)
+	return id
+}
