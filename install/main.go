@@ -1,0 +1,83 @@
+// Command install builds the gokernel binary and registers it with Jupyter.
+//
+//	go run ./install                  # for this user (~/.local/share/jupyter/kernels/gokernel)
+//	go run ./install --sys-prefix     # into the active virtualenv / conda env
+//	go run ./install --prefix /opt/jupyter
+//	go run ./install --name gokernel-dev
+//	go run ./install --uninstall
+//
+// The binary is copied into the kernelspec directory, so kernel.json points
+// at an absolute path that only this kernelspec owns. No `jupyter` command is
+// needed: the directory is found and written the way jupyter_core would.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/gokernel/gokernel/install/kernelspec"
+)
+
+func main() {
+	var o kernelspec.Options
+	uninstall := flag.Bool("uninstall", false, "remove the kernelspec (and its binary) instead of installing")
+	flag.StringVar(&o.Name, "name", kernelspec.DefaultName, "kernelspec name")
+	flag.StringVar(&o.DisplayName, "display-name", "", "name shown in JupyterLab's launcher (default \""+kernelspec.DefaultDisplayName+"\")")
+	flag.StringVar(&o.Prefix, "prefix", "", "install into `DIR`/share/jupyter/kernels")
+	flag.BoolVar(&o.SysPrefix, "sys-prefix", false, "install into the current Python environment (VIRTUAL_ENV, CONDA_PREFIX or python3's sys.prefix)")
+	flag.StringVar(&o.KernelsDir, "kernels-dir", "", "install into this kernels `DIR` directly")
+	user := flag.Bool("user", true, "install for the current user (the default when no other location is given)")
+	flag.Parse()
+	_ = user // the default location; the flag exists so scripts can say it explicitly
+
+	if *uninstall {
+		dir, removed, err := kernelspec.Uninstall(o)
+		if err != nil {
+			fail(err)
+		}
+		if removed {
+			fmt.Printf("Removed the %s kernelspec from %s\n", o.Name, dir)
+		} else {
+			fmt.Printf("No %s kernelspec at %s: nothing to remove\n", o.Name, dir)
+		}
+		return
+	}
+
+	tmp, err := os.MkdirTemp("", "gokernel-build-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, kernelspec.BinaryName)
+	fmt.Println("Building the kernel (go build ./kernel/cmd/gokernel) ...")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/gokernel/gokernel/kernel/cmd/gokernel")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fail(fmt.Errorf("install: building the kernel failed (run this from the gokernel checkout): %w", err))
+	}
+	o.Binary = bin
+	dir, err := kernelspec.Install(o)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf(`Installed the Go kernel %q in %s
+  kernel binary: %s
+
+Start it with:
+  jupyter lab notebooks/                 (then pick "%s" in the launcher)
+  jupyter console --kernel=%s
+  %s execute notebooks/lessons/01-gil-threads-processes.ipynb   (no Python needed)
+`, o.Name, dir, filepath.Join(dir, kernelspec.BinaryName), displayName(o), o.Name, filepath.Join(dir, kernelspec.BinaryName))
+}
+
+func displayName(o kernelspec.Options) string {
+	return kernelspec.NewSpec(o, "").DisplayName
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "install:", err)
+	os.Exit(1)
+}
