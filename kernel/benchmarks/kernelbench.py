@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Side-by-side figures for gokernel and ipykernel, measured in one run.
+
+    python kernel/benchmarks/kernelbench.py [--go gokernel] [--py python3] [--runs 200]
+
+Both kernels must be installed as kernelspecs (go run ./install; ipykernel's
+is `python3`). Prints, for each kernel and as a ratio gokernel/ipykernel:
+cold start to the first kernel_info_reply, start to the first cell's idle,
+a trivial cell's round trip (p50, p99), 100,000 printed lines until idle
+(with the lines and stream messages received), and the idle RSS of the
+kernel and its children. Targets from issue 2 are checked and printed.
+This is a script, not a test: timings on a shared machine are noisy.
+"""
+import argparse
+import os
+import statistics
+import time
+
+from jupyter_client.manager import KernelManager
+
+PROGRAMS = {
+    "go": {"trivial": "1", "lines": "for i := 0; i < 100000; i++ {\n\tfmt.Println(i)\n}", "warm": "fmt.Sprint(1)"},
+    "python": {"trivial": "1", "lines": "for i in range(100000):\n    print(i)", "warm": "str(1)"},
+}
+
+
+def rss_kib(pid):
+    """RSS of pid and all its descendants, in KiB, from /proc."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_cell(kc, code, timeout=120):
+    """Execute code; return (seconds to idle, lines of stdout, stream messages)."""
+    t0 = time.perf_counter()
+    msg_id = kc.execute(code)
+    text, streams = [], 0
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        t = msg["msg_type"]
+        if t == "stream":
+            streams += 1
+            text.append(msg["content"]["text"])
+        elif t == "error":
+            raise RuntimeError("cell failed: %s" % msg["content"]["evalue"])
+        elif t == "status" and msg["content"]["execution_state"] == "idle":
+            elapsed = time.perf_counter() - t0
+            kc.get_shell_msg(timeout=timeout)  # the execute_reply
+            return elapsed, "".join(text).count("\n"), streams
+
+
+def measure(kernel_name, lang, runs):
+    km = KernelManager(kernel_name=kernel_name)
+    t0 = time.perf_counter()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.kernel_info()  # queued by ZeroMQ until the kernel binds
+        kc.get_shell_msg(timeout=60)
+        t_info = time.perf_counter() - t0
+        # The first cell's idle, measured from the start too.
+        run_cell(kc, PROGRAMS[lang]["warm"])
+        t_first = time.perf_counter() - t0
+        for _ in range(10):
+            run_cell(kc, PROGRAMS[lang]["trivial"])
+        rts = sorted(run_cell(kc, PROGRAMS[lang]["trivial"])[0] for _ in range(runs))
+        p50 = statistics.median(rts)
+        p99 = rts[min(len(rts) - 1, int(round(0.99 * (len(rts) - 1))))]
+        time.sleep(0.5)
+        rss = rss_kib(km.provisioner.process.pid) if km.provisioner and km.provisioner.process else 0
+        lines_t, lines_n, streams = run_cell(kc, PROGRAMS[lang]["lines"])
+        return {
+            "start→kernel_info_reply": t_info,
+            "start→first cell idle": t_first,
+            "round trip p50": p50,
+            "round trip p99": p99,
+            "100,000 lines → idle": lines_t,
+            "lines received": lines_n,
+            "stream messages": streams,
+            "idle RSS (MiB)": rss / 1024,
+        }
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def fmt(key, v):
+    if key in ("lines received", "stream messages"):
+        return f"{v:d}"
+    if "RSS" in key:
+        return f"{v:.1f}"
+    return f"{v * 1000:.2f} ms" if v < 1 else f"{v:.3f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--go", default=os.environ.get("GOKERNEL_KERNEL_NAME", "gokernel"))
+    ap.add_argument("--py", default="python3")
+    ap.add_argument("--runs", type=int, default=200)
+    a = ap.parse_args()
+    go = measure(a.go, "go", a.runs)
+    py = measure(a.py, "python", a.runs)
+    targets = {  # key: (max ratio go/py, description)
+        "start→kernel_info_reply": (0.1, "≤ 1/10"),
+        "start→first cell idle": (0.1, "≤ 1/10"),
+        "round trip p50": (0.05, "≤ 1/20"),
+        "100,000 lines → idle": (1.0, "≤ 1"),
+        "idle RSS (MiB)": (0.5, "≤ 1/2"),
+    }
+    print(f"{'measure':26} {'gokernel':>12} {'ipykernel':>12} {'ratio':>8}  target")
+    ok = True
+    for k in go:
+        ratio = go[k] / py[k] if py[k] else float("nan")
+        t = targets.get(k)
+        verdict = ""
+        if t:
+            passed = ratio <= t[0]
+            ok &= passed
+            verdict = f"{t[1]:6} {'PASS' if passed else 'FAIL'}"
+        if k == "stream messages":
+            passed = go[k] <= 50
+            ok &= passed
+            verdict = f"≤ 50 msgs {'PASS' if passed else 'FAIL'}"
+        if k == "lines received":
+            passed = go[k] == 100000
+            ok &= passed
+            verdict = f"all     {'PASS' if passed else 'FAIL'}"
+        print(f"{k:26} {fmt(k, go[k]):>12} {fmt(k, py[k]):>12} {ratio:8.3f}  {verdict}")
+    print("all targets met" if ok else "some targets missed")
+
+
+if __name__ == "__main__":
+    main()
