@@ -1,0 +1,303 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+	"github.com/google/uuid"
+
+	"github.com/gokernel/gokernel/kernel/wire"
+)
+
+// Options configure a Kernel. The zero value is usable.
+type Options struct {
+	// Log receives the kernel's diagnostics (dropped messages, unknown
+	// types, client trouble). Nil means standard error with prefix
+	// "gokernel: ".
+	Log *log.Logger
+	// Banner is kernel_info_reply's banner. Empty means a default naming
+	// the implementation, its version and the Go version.
+	Banner string
+	// Version is the implementation_version. Empty means "dev".
+	Version string
+}
+
+// ErrShutdown is returned by Run when it is called on a closed kernel.
+var ErrShutdown = errors.New("kernel: shut down")
+
+// graceful bounds how long shutdown waits for a running cell to honour its
+// cancelled context and for queued replies to leave.
+const graceful = 2 * time.Second
+
+// A Kernel serves the Jupyter protocol for one Evaluator. Make one with
+// New, then call Run; Interrupt and Close may be called from any goroutine.
+type Kernel struct {
+	info    ConnectionInfo
+	key     []byte
+	ev      Evaluator
+	log     *log.Logger
+	opts    Options
+	session string // this kernel's session id in the headers it sends
+
+	shell, control, stdin, iopub, hb *zsocket
+
+	pubMu sync.Mutex // keeps iopub messages in the order they are made
+
+	execMu     sync.Mutex
+	cancelExec context.CancelFunc // cancels the running cell; nil when idle
+
+	// Owned by the shell goroutine.
+	count    int
+	history  []historyEntry
+	failedAt time.Time // when the last cell failed with stop_on_error
+
+	inputMu sync.Mutex         // one input_request at a time
+	inputs  chan *wire.Message // input_reply messages from stdin
+
+	shutdownOnce sync.Once
+	shutdown     chan struct{}
+	restart      bool
+
+	runOnce   sync.Once
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// New binds the five sockets the connection info names and returns a
+// kernel ready to Run. Errors name the socket and address that failed.
+func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
+	if ev == nil {
+		return nil, errors.New("kernel: nil Evaluator")
+	}
+	if err := info.check(); err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	k := &Kernel{
+		info:     info,
+		key:      []byte(info.Key),
+		ev:       ev,
+		log:      opts.Log,
+		opts:     opts,
+		session:  uuid.NewString(),
+		inputs:   make(chan *wire.Message, 1),
+		shutdown: make(chan struct{}),
+		closed:   make(chan struct{}),
+	}
+	if k.log == nil {
+		k.log = log.New(os.Stderr, "gokernel: ", log.LstdFlags)
+	}
+	binds := []struct {
+		name string
+		typ  zmq4.SocketType
+		port *int
+		sock **zsocket
+	}{
+		{"shell", zmq4.Router, &k.info.ShellPort, &k.shell},
+		{"control", zmq4.Router, &k.info.ControlPort, &k.control},
+		{"stdin", zmq4.Router, &k.info.StdinPort, &k.stdin},
+		{"iopub", zmq4.Pub, &k.info.IOPubPort, &k.iopub},
+		{"heartbeat", zmq4.Rep, &k.info.HBPort, &k.hb},
+	}
+	for _, b := range binds {
+		s, port, err := listen(b.name, b.typ, k.info.Transport, k.info.IP, *b.port, k.log)
+		if err != nil {
+			k.closeSockets()
+			return nil, err
+		}
+		*b.sock, *b.port = s, port
+	}
+	return k, nil
+}
+
+// ConnectionInfo returns the connection info with the ports actually bound.
+func (k *Kernel) ConnectionInfo() ConnectionInfo { return k.info }
+
+// Run serves requests until a shutdown_request arrives (restart reports
+// whether it asked for a restart) or ctx is done (err is then ctx.Err()).
+// Before returning it cancels the running cell and closes the Evaluator if
+// it is an io.Closer; the sockets stay open until Close, so the
+// shutdown_reply reaches the client.
+func (k *Kernel) Run(ctx context.Context) (restart bool, err error) {
+	err = ErrShutdown
+	k.runOnce.Do(func() { restart, err = k.run(ctx) })
+	return restart, err
+}
+
+func (k *Kernel) run(ctx context.Context) (bool, error) {
+	select {
+	case <-k.closed:
+		return false, ErrShutdown
+	default:
+	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	k.publish(wire.Header{}, msgStatus, statusContent{stateStarting})
+
+	var wg sync.WaitGroup
+	shellDone := make(chan struct{})
+	wg.Add(2)
+	go func() { defer close(shellDone); k.serve(loopCtx, k.shell, "shell") }()
+	go func() { defer wg.Done(); k.serve(loopCtx, k.control, "control") }()
+	go func() { defer wg.Done(); k.serveStdin(loopCtx) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-k.shutdown:
+	case <-k.closed:
+		err = ErrShutdown
+	}
+	stop()
+	k.Interrupt()
+	select {
+	case <-shellDone:
+	case <-time.After(graceful):
+		k.log.Printf("kernel: the running cell ignored its cancelled context for %v; closing the evaluator under it", graceful)
+	}
+	if c, ok := k.ev.(io.Closer); ok {
+		if cerr := c.Close(); cerr != nil {
+			k.log.Printf("kernel: closing the evaluator: %v", cerr)
+		}
+	}
+	wg.Wait()
+	return k.restart, err
+}
+
+// Interrupt cancels the running cell's context, as interrupt_request does.
+// The binary calls it on SIGINT. It does nothing when no cell runs.
+func (k *Kernel) Interrupt() {
+	k.execMu.Lock()
+	defer k.execMu.Unlock()
+	if k.cancelExec != nil {
+		k.cancelExec()
+	}
+}
+
+// Close stops a running Run, lets queued messages leave (briefly) and
+// closes every socket. It is safe to call more than once.
+func (k *Kernel) Close() error {
+	k.closeOnce.Do(func() {
+		close(k.closed)
+		k.Interrupt()
+		k.closeSockets()
+	})
+	return nil
+}
+
+func (k *Kernel) closeSockets() {
+	socks := []*zsocket{k.shell, k.control, k.stdin, k.iopub, k.hb}
+	deadline := time.Now().Add(graceful)
+	for _, s := range socks {
+		if s != nil {
+			s.drain(deadline)
+		}
+	}
+	for _, s := range socks {
+		if s != nil {
+			s.close()
+		}
+	}
+}
+
+func (k *Kernel) requestShutdown(restart bool) {
+	k.shutdownOnce.Do(func() {
+		k.restart = restart
+		close(k.shutdown)
+	})
+}
+
+// message makes a message of msgType answering parent.
+func (k *Kernel) message(parent wire.Header, msgType string, content any) (*wire.Message, error) {
+	c, err := json.Marshal(content)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: encoding %s: %w", msgType, err)
+	}
+	return &wire.Message{
+		Header:  wire.NewHeader(msgType, k.session),
+		Parent:  parent,
+		Content: c,
+	}, nil
+}
+
+// publish sends a message on iopub.
+func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
+	m, err := k.message(parent, msgType, content)
+	if err != nil {
+		k.log.Print(err)
+		return
+	}
+	// A topic frame as ipykernel sends; clients subscribe to everything.
+	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
+	k.pubMu.Lock()
+	defer k.pubMu.Unlock()
+	frames, err := wire.Encode(k.key, m)
+	if err != nil {
+		k.log.Print(err)
+		return
+	}
+	k.iopub.publish(frames)
+}
+
+// send sends a message to the client with the given routing identities
+// on a ROUTER socket (shell, control or stdin). It reports whether that
+// client is still connected.
+func (k *Kernel) send(s *zsocket, ids [][]byte, parent wire.Header, msgType string, content any) (wire.Header, bool) {
+	m, err := k.message(parent, msgType, content)
+	if err != nil {
+		k.log.Print(err)
+		return wire.Header{}, false
+	}
+	m.Identities = ids
+	frames, err := wire.Encode(k.key, m)
+	if err != nil {
+		k.log.Print(err)
+		return wire.Header{}, false
+	}
+	return m.Header, s.route(frames)
+}
+
+// serve reads requests from a ROUTER socket and dispatches them one at a
+// time, until ctx is done.
+func (k *Kernel) serve(ctx context.Context, s *zsocket, channel string) {
+	for {
+		in, ok, _ := s.recv(ctx, 0)
+		if !ok {
+			return
+		}
+		k.dispatch(ctx, s, channel, in)
+	}
+}
+
+// serveStdin reads input_reply messages and hands them to the waiting
+// Input call.
+func (k *Kernel) serveStdin(ctx context.Context) {
+	for {
+		in, ok, _ := k.stdin.recv(ctx, 0)
+		if !ok {
+			return
+		}
+		m, err := wire.Decode(k.key, in.frames)
+		if err != nil {
+			k.log.Printf("kernel: stdin: dropped message: %v", err)
+			continue
+		}
+		if m.Header.MsgType != msgInputReply {
+			k.log.Printf("kernel: stdin: ignoring %q", m.Header.MsgType)
+			continue
+		}
+		select {
+		case k.inputs <- m:
+		default:
+			k.log.Printf("kernel: stdin: input_reply with nobody waiting; dropped")
+		}
+	}
+}
