@@ -1,0 +1,499 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/mime"
+)
+
+// An Evaluator runs notebook cells. It has the method set of kernel.Evaluator
+// (declared again here so that this package needs neither kernel nor interp):
+// Serve runs one in the child, and *Client is one in the kernel process.
+type Evaluator interface {
+	Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error)
+	Complete(code string, cursor int) (matches []mime.Completion, start, end int)
+	Inspect(code string, cursor int, detail int) (mime.Bundle, bool)
+	IsComplete(code string) (status, indent string)
+}
+
+// Environment variables the Client sets for the child.
+const (
+	// EnvWorker is set to "1" in the child's environment. Serve refuses to
+	// run without it, so that `gokernel worker` typed in a shell explains
+	// itself instead of reading the terminal as frames.
+	EnvWorker = "GOKERNEL_WORKER"
+	// EnvFlush carries Options.FlushInterval to the child (a time.Duration
+	// string).
+	EnvFlush = "GOKERNEL_WORKER_FLUSH"
+)
+
+// File descriptors of the child, as the Client sets them up (ExtraFiles):
+// 3 reads frames from the parent, 4 writes frames to it, 5 and 6 are the read
+// ends of the pipes on fd 1 and fd 2, 7 receives a copy of a crash report.
+const (
+	fdIn     = 3
+	fdOut    = 4
+	fdStdout = 5
+	fdStderr = 6
+	fdCrash  = 7 // the runtime's crash report (debug.SetCrashOutput)
+)
+
+const (
+	defaultFlush = 20 * time.Millisecond
+	readChunk    = 256 << 10
+	bigDrain     = 512 << 10 // a drain this large means a fast writer: do not pause
+)
+
+// Serve runs the child side of the worker protocol on ev until the parent
+// Client closes its end (Serve then returns nil) or breaks the protocol. It
+// must be called in a process started by a Client; the caller should exit
+// when it returns, since goroutines cells started may still be running.
+//
+//	// gokernel worker
+//	if err := worker.Serve(session); err != nil { log.Fatal(err) }
+//	os.Exit(0)
+//
+// Everything the process writes to fd 1 and fd 2 (fmt, os.Stdout, log, C
+// code, child processes) is forwarded as stream output of the running cell,
+// or of the last cell when none runs, in order with the Publisher calls of
+// the cells.
+func Serve(ev Evaluator) error {
+	if !supported {
+		return errUnsupported
+	}
+	if os.Getenv(EnvWorker) != "1" {
+		return errors.New("worker: not started by a worker.Client (" + EnvWorker + " is not set); this subcommand is for the kernel's own use")
+	}
+	for fd := fdIn; fd <= fdStderr; fd++ {
+		if !isPipe(fd) {
+			return fmt.Errorf("worker: fd %d is not a pipe: not started by a worker.Client", fd)
+		}
+		// Processes the cells start must not inherit the protocol pipes:
+		// a grandchild holding fd 4 would hide this process's death from
+		// the parent.
+		closeOnExec(fd)
+		if fd == fdOut {
+			// Blocking: splice into it must wait for room, not fail.
+			continue
+		}
+		if err := setNonblock(fd); err != nil {
+			return fmt.Errorf("worker: fd %d: %w", fd, err)
+		}
+	}
+	if isPipe(fdCrash) {
+		closeOnExec(fdCrash)
+		setCrashOutput(os.NewFile(fdCrash, "crash"))
+	}
+	interval := defaultFlush
+	if d, err := time.ParseDuration(os.Getenv(EnvFlush)); err == nil && d > 0 {
+		interval = d
+	}
+	s := newServer(ev, os.NewFile(fdIn, "worker-in"), os.NewFile(fdOut, "worker-out"), interval)
+	s.pipes = []*pipe{
+		{name: "stdout", f: os.NewFile(fdStdout, "stdout-r")},
+		{name: "stderr", f: os.NewFile(fdStderr, "stderr-r")},
+	}
+	return s.run()
+}
+
+type server struct {
+	ev       Evaluator
+	in       *os.File
+	out      *os.File
+	interval time.Duration
+	pipes    []*pipe
+	done     chan struct{} // closed when run returns
+
+	// mu orders everything sent to the parent: it is held while bytes are
+	// taken out of the stdout/stderr pipes and sent, and while frames are
+	// written, so bytes written to fd 1 before a Publisher call are always
+	// sent before that call's frame. Nothing is held back in memory: bytes
+	// leave a pipe only to be written to the parent at once, so when the
+	// process dies whatever it did not send is still in the pipe, where the
+	// parent finds it.
+	mu     sync.Mutex
+	buf    []byte
+	broken bool            // writing to the parent failed
+	outRC  syscall.RawConn // of out, for splice
+
+	cur atomic.Uint64 // running cell, or the last one: owner of pipe output
+
+	cmu    sync.Mutex
+	cells  map[uint64]context.CancelFunc
+	inputs map[uint64]chan *frame
+	nextIn uint64
+}
+
+type pipe struct {
+	name string
+	f    *os.File
+	rc   syscall.RawConn
+}
+
+func newServer(ev Evaluator, in, out *os.File, interval time.Duration) *server {
+	return &server{
+		ev: ev, in: in, out: out, interval: interval,
+		done:   make(chan struct{}),
+		buf:    make([]byte, readChunk),
+		cells:  make(map[uint64]context.CancelFunc),
+		inputs: make(map[uint64]chan *frame),
+	}
+}
+
+func (s *server) run() error {
+	defer close(s.done)
+	rc, err := s.out.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("worker: frame pipe: %w", err)
+	}
+	s.outRC = rc
+	for _, p := range s.pipes {
+		rc, err := p.f.SyscallConn()
+		if err != nil {
+			return fmt.Errorf("worker: %s pipe: %w", p.name, err)
+		}
+		p.rc = rc
+	}
+	if err := s.send(&frame{Op: opReady, PID: os.Getpid()}); err != nil {
+		return err
+	}
+	for _, p := range s.pipes {
+		go s.pump(p)
+	}
+	defer func() {
+		s.mu.Lock()
+		s.syncLocked()
+		s.mu.Unlock()
+	}()
+	for {
+		f, err := readFrame(s.in)
+		if err == io.EOF {
+			return nil // the parent closed the pipe: we are done
+		}
+		if err != nil {
+			return fmt.Errorf("worker: reading from the kernel: %w", err)
+		}
+		if err := s.dispatch(f); err != nil {
+			return err
+		}
+	}
+}
+
+// dispatch never blocks: the read loop must stay free for interrupts and
+// input replies while cells run.
+func (s *server) dispatch(f *frame) error {
+	switch f.Op {
+	case opExecute:
+		go s.execute(f)
+	case opInterrupt:
+		s.cmu.Lock()
+		cancel := s.cells[f.ID]
+		s.cmu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+	case opComplete, opInspect, opIsComplete:
+		go s.call(f)
+	case opInputReply:
+		s.cmu.Lock()
+		ch := s.inputs[f.ID]
+		s.cmu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- f:
+			default:
+			}
+		}
+	default:
+		return fmt.Errorf("worker: unknown request %q from the kernel", f.Op)
+	}
+	return nil
+}
+
+func (s *server) execute(f *frame) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cmu.Lock()
+	s.cells[f.ID] = cancel
+	s.cmu.Unlock()
+	// Output written before this point belongs to the previous cell.
+	s.mu.Lock()
+	s.syncLocked()
+	s.cur.Store(f.ID)
+	s.mu.Unlock()
+
+	var b mime.Bundle
+	var err error
+	if p := protect(func() { b, err = s.ev.Execute(ctx, f.Code, &publisher{s: s, cell: f.ID, ctx: ctx}) }); p != nil {
+		err = p
+	}
+	cancel()
+	s.cmu.Lock()
+	delete(s.cells, f.ID)
+	s.cmu.Unlock()
+
+	res := &frame{Op: opResult, ID: f.ID, Err: toWire(err)}
+	if !b.IsZero() {
+		res.Bundle = &b
+	}
+	if e := s.send(res); e != nil && !errors.Is(e, errBroken) {
+		// The value could not be encoded (a NaN, a func in a bundle):
+		// the cell still gets an answer.
+		res.Bundle = nil
+		res.Err = toWire(fmt.Errorf("worker: the cell's value could not be sent to the kernel: %w", e))
+		_ = s.send(res)
+	}
+}
+
+func (s *server) call(f *frame) {
+	r := &frame{Op: opReply, ID: f.ID}
+	p := protect(func() {
+		switch f.Op {
+		case opComplete:
+			r.Matches, r.Start, r.End = s.ev.Complete(f.Code, f.Cursor)
+		case opInspect:
+			var b mime.Bundle
+			b, r.Found = s.ev.Inspect(f.Code, f.Cursor, f.Detail)
+			if !b.IsZero() {
+				r.Bundle = &b
+			}
+		case opIsComplete:
+			r.Status, r.Indent = s.ev.IsComplete(f.Code)
+		}
+	})
+	if p != nil {
+		r = &frame{Op: opReply, ID: f.ID, Err: toWire(p), Start: f.Cursor, End: f.Cursor, Status: "unknown"}
+	}
+	if err := s.send(r); err != nil && !errors.Is(err, errBroken) {
+		_ = s.send(&frame{Op: opReply, ID: f.ID, Err: toWire(err), Start: f.Cursor, End: f.Cursor, Status: "unknown"})
+	}
+}
+
+// protect runs f and turns a panic into an error, so a bug in the evaluator
+// answers the call instead of killing the process.
+func protect(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Kind: "panic", Msg: fmt.Sprintf("panic in the interpreter: %v", r),
+				Lines: []string{fmt.Sprintf("panic in the interpreter: %v", r), string(debug.Stack())}}
+		}
+	}()
+	f()
+	return nil
+}
+
+var errBroken = errors.New("worker: the pipe to the kernel is broken")
+
+// send writes one frame after everything already written to fd 1 and fd 2.
+func (s *server) send(f *frame) error {
+	b, err := encodeFrame(f)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncLocked()
+	return s.writeLocked(b)
+}
+
+func (s *server) writeLocked(b []byte) error {
+	if s.broken {
+		return errBroken
+	}
+	if _, err := s.out.Write(b); err != nil {
+		s.broken = true
+		return errBroken
+	}
+	return nil
+}
+
+// syncLocked sends what is in the stdout and stderr pipes now.
+func (s *server) syncLocked() {
+	for _, p := range s.pipes {
+		if p.rc != nil {
+			_ = p.rc.Control(func(fd uintptr) { s.drainLocked(p, fd) })
+		}
+	}
+}
+
+// drainLocked moves out of a pipe exactly the bytes that are in it now
+// (FIONREAD) into one raw stream frame of the current cell. It returns how
+// many bytes it moved.
+//
+// FIONREAD rather than a marker written to the pipe: a marker could be split
+// or interleaved by other writers (C code, child processes), while the
+// count needs no cooperation from them, and every byte it counts was written
+// before the call.
+//
+// The bytes go from pipe to pipe with splice(2) on Linux, after the frame's
+// header. A fatal runtime error prints "fatal error: ..." to fd 2 and then
+// freezes every goroutine; bytes read into memory but not yet written would
+// be lost exactly when they matter most. Here they are either still in the
+// stderr pipe (the parent reads it after the death) or in the frame pipe.
+func (s *server) drainLocked(p *pipe, fd uintptr) int {
+	n, err := fionread(fd)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	n = min(n, maxFrame-rawHeader)
+	if s.writeLocked(rawFrameHeader(s.cur.Load(), p.name, n)) != nil {
+		// The parent is gone; consume the bytes all the same.
+		for n > 0 {
+			k, err := readFD(fd, s.buf[:min(n, len(s.buf))])
+			if k <= 0 || err != nil {
+				break
+			}
+			n -= k
+		}
+		return 0
+	}
+	moved := 0
+	_ = s.outRC.Control(func(dst uintptr) { moved = splice(fd, dst, n) })
+	for moved < n { // no splice here, or it stopped short
+		k, err := readFD(fd, s.buf[:min(n-moved, len(s.buf))])
+		if err == syscall.EINTR {
+			continue
+		}
+		if k <= 0 || err != nil {
+			// Cannot happen (only we read, FIONREAD counted them), but
+			// the frame must have its announced length.
+			k = min(n-moved, len(s.buf))
+			copy(s.buf[:k], bytes.Repeat([]byte{'?'}, k))
+		}
+		if s.writeLocked(s.buf[:k]) != nil {
+			return moved
+		}
+		moved += k
+	}
+	return n
+}
+
+func (s *server) streamLocked(cell uint64, name string, text []byte) {
+	if len(text) == 0 {
+		return
+	}
+	b, err := encodeFrame(&frame{Op: opStream, Cell: cell, Name: name, Text: string(text)})
+	if err != nil { // above 64 MiB: cannot happen from a 1 MiB pipe
+		return
+	}
+	_ = s.writeLocked(b)
+}
+
+// pump sends a pipe's bytes while no Publisher call does. It never holds
+// bytes itself: it waits until the pipe is readable, drains it, then pauses
+// for the flush interval while new bytes collect in the pipe (grown to 1
+// MiB), so a cell printing in a tight loop costs one frame per interval
+// instead of one per write, and a line after a quiet spell goes at once.
+func (s *server) pump(p *pipe) {
+	for {
+		drained := 0
+		var ferr error
+		err := p.rc.Read(func(fd uintptr) bool {
+			n, err := fionread(fd)
+			if err != nil {
+				ferr = err
+				return true
+			}
+			if n == 0 {
+				return false // wait until readable
+			}
+			s.mu.Lock()
+			drained = s.drainLocked(p, fd)
+			s.mu.Unlock()
+			return true
+		})
+		if err != nil || ferr != nil {
+			return
+		}
+		// After a drain, pause; after a wake-up with nothing left (a
+		// Publisher call took the bytes first), wait again at once. At EOF
+		// the callback keeps answering "wait", and the poller parks us.
+		if drained > 0 && drained < bigDrain {
+			select {
+			case <-time.After(s.interval):
+			case <-s.done:
+				return
+			}
+		}
+	}
+}
+
+// publisher is the Publisher a cell gets in the child: every call becomes a
+// frame tagged with the cell's id.
+type publisher struct {
+	s    *server
+	cell uint64
+	ctx  context.Context // cancelled by an interrupt or when the cell returns
+}
+
+func (p *publisher) Stream(name, text string) {
+	if name != "stderr" {
+		name = "stdout"
+	}
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncLocked()
+	s.streamLocked(p.cell, name, []byte(text))
+}
+
+func (p *publisher) Display(b mime.Bundle, id string) {
+	p.sendBundle(&frame{Op: opDisplay, Cell: p.cell, Bundle: &b, DisplayID: id})
+}
+
+func (p *publisher) Update(b mime.Bundle, id string) {
+	p.sendBundle(&frame{Op: opUpdate, Cell: p.cell, Bundle: &b, DisplayID: id})
+}
+
+func (p *publisher) sendBundle(f *frame) {
+	if err := p.s.send(f); err != nil && !errors.Is(err, errBroken) {
+		p.Stream("stderr", fmt.Sprintf("worker: cannot show this %s: %v\n", f.Op, err))
+	}
+}
+
+func (p *publisher) Clear(wait bool) { _ = p.s.send(&frame{Op: opClear, Cell: p.cell, Wait: wait}) }
+
+// Input asks the parent for a line and waits for the answer. It gives up
+// with ErrNoStdin when the cell is interrupted or has returned (a goroutine
+// that outlives its cell cannot prompt: the frontend no longer waits for that
+// request).
+func (p *publisher) Input(prompt string, password bool) (string, error) {
+	s := p.s
+	if p.ctx.Err() != nil {
+		return "", mime.ErrNoStdin
+	}
+	ch := make(chan *frame, 1)
+	s.cmu.Lock()
+	s.nextIn++
+	id := s.nextIn
+	s.inputs[id] = ch
+	s.cmu.Unlock()
+	defer func() {
+		s.cmu.Lock()
+		delete(s.inputs, id)
+		s.cmu.Unlock()
+	}()
+	if err := s.send(&frame{Op: opInput, ID: id, Cell: p.cell, Prompt: prompt, Password: password}); err != nil {
+		return "", fmt.Errorf("worker: input: %w", err)
+	}
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return "", fromWire(r.Err)
+		}
+		return r.Text, nil
+	case <-p.ctx.Done():
+		return "", mime.ErrNoStdin
+	case <-s.done:
+		return "", mime.ErrNoStdin
+	}
+}

@@ -1,0 +1,630 @@
+//go:build linux || darwin
+
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gokernel/gokernel/kernel/mime"
+)
+
+// The test binary is also the child: with envChild set, TestMain serves a
+// fake evaluator instead of running the tests (the os/exec self re-exec
+// trick).
+const envChild = "WORKER_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "1" {
+		if err := Serve(fake{}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fake runs cells written in a tiny command language, one command a line.
+type fake struct{}
+
+var (
+	releaseLate = make(chan struct{})
+	lateDone    = make(chan struct{})
+)
+
+func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+	var result mime.Bundle
+	for _, line := range strings.Split(code, "\n") {
+		cmd, arg, _ := strings.Cut(line, " ")
+		switch cmd {
+		case "":
+		case "print": // through fd 1
+			fmt.Println(arg)
+		case "write":
+			os.Stdout.Write([]byte(arg))
+		case "stderr":
+			fmt.Fprintln(os.Stderr, arg)
+		case "sh": // a child process writing to the inherited fd 1
+			c := exec.Command("sh", "-c", arg)
+			c.Stdout, c.Stderr = os.Stdout, os.Stderr
+			if err := c.Run(); err != nil {
+				return result, err
+			}
+		case "stream":
+			out.Stream("stdout", arg+"\n")
+		case "display":
+			out.Display(mime.TextBundle(arg), "")
+		case "update":
+			id, text, _ := strings.Cut(arg, " ")
+			out.Update(mime.TextBundle(text), id)
+		case "clear":
+			out.Clear(arg == "wait")
+		case "lines":
+			n, _ := strconv.Atoi(arg)
+			for i := 0; i < n; i++ {
+				fmt.Println("line", i)
+			}
+		case "input":
+			s, err := out.Input(arg, false)
+			if err != nil {
+				return result, err
+			}
+			fmt.Println("got:", s)
+		case "value":
+			result = mime.TextBundle(arg)
+		case "nan": // a bundle JSON cannot carry
+			result = mime.Bundle{Data: map[string]any{mime.Text: "x", "application/json": []float64{0 / zero()}}}
+		case "error":
+			name, msg, _ := strings.Cut(arg, " ")
+			return result, &tbError{name, msg}
+		case "plainerror":
+			return result, errors.New(arg)
+		case "panic": // in the cell's goroutine: Serve recovers it
+			panic(arg)
+		case "gopanic": // in a goroutine of its own: kills the process
+			go panic(arg)
+			select {}
+		case "concurrentmap":
+			m := map[int]int{}
+			for i := 0; i < 4; i++ {
+				go func() {
+					for j := 0; ; j++ {
+						m[j%100] = j
+					}
+				}()
+			}
+			select {}
+		case "goroutines": // parked goroutines, to make a crash report large
+			n, _ := strconv.Atoi(arg)
+			for i := 0; i < n; i++ {
+				go func() { <-ctx.Done(); select {} }()
+			}
+		case "unlock": // another unrecoverable runtime error
+			var mu sync.Mutex
+			mu.Unlock()
+		case "exit":
+			n, _ := strconv.Atoi(arg)
+			os.Exit(n)
+		case "kill":
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		case "garbage": // bytes on the frame pipe that are no frame
+			os.NewFile(fdOut, "").Write([]byte("garbage!"))
+			select {}
+		case "badjson":
+			os.NewFile(fdOut, "").Write([]byte("\x00\x00\x00\x05hello"))
+			select {}
+		case "truncated":
+			os.NewFile(fdOut, "").Write([]byte("\x00\x00\x01\x00{\"op\":"))
+			select {}
+		case "loop": // interruptible
+			<-ctx.Done()
+			return result, &tbError{"Interrupted", "interrupted"}
+		case "stuck": // not interruptible
+			time.Sleep(time.Hour)
+		case "later": // a goroutine that outlives the cell
+			go func() {
+				<-releaseLate
+				out.Stream("stdout", arg+" (publisher)\n")
+				fmt.Println(arg + " (fd 1)")
+				close(lateDone)
+			}()
+		case "release":
+			close(releaseLate)
+			<-lateDone
+		case "pid":
+			result = mime.TextBundle(strconv.Itoa(os.Getpid()))
+		default:
+			return result, fmt.Errorf("fake: unknown command %q", cmd)
+		}
+	}
+	return result, nil
+}
+
+func zero() float64 { return 0 }
+
+func (fake) Complete(code string, cursor int) ([]mime.Completion, int, int) {
+	if code == "panic" {
+		panic("complete")
+	}
+	return []mime.Completion{{Text: code + "x", Type: "function"}}, cursor - 1, cursor
+}
+
+func (fake) Inspect(code string, cursor int, detail int) (mime.Bundle, bool) {
+	return mime.TextBundle(fmt.Sprintf("doc of %s at %d/%d", code, cursor, detail)), true
+}
+
+func (fake) IsComplete(code string) (string, string) {
+	if strings.HasSuffix(code, "{") {
+		return "incomplete", "\t"
+	}
+	return "complete", ""
+}
+
+type tbError struct{ name, msg string }
+
+func (e *tbError) Error() string       { return e.msg }
+func (e *tbError) Name() string        { return e.name }
+func (e *tbError) Traceback() []string { return []string{e.name + ": " + e.msg, "  at line 1"} }
+
+// newClient starts a Client whose child is this test binary.
+func newClient(t testing.TB, opts Options) *Client {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Command = []string{exe, "-test.run=^$"}
+	opts.Env = append(append(os.Environ(), opts.Env...), envChild+"=1") // opts.Env: extra variables
+	c := New(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func run(t *testing.T, c *Client, code string) (*mime.Recorder, mime.Bundle, error) {
+	t.Helper()
+	rec := &mime.Recorder{}
+	b, err := c.Execute(context.Background(), code, rec)
+	return rec, b, err
+}
+
+func text(b mime.Bundle) string { s, _ := b.Data[mime.Text].(string); return s }
+
+func TestCalls(t *testing.T) {
+	c := newClient(t, Options{})
+	t.Run("value", func(t *testing.T) {
+		_, b, err := run(t, c, "value 42")
+		if err != nil || text(b) != "42" {
+			t.Fatalf("got %v, %v; want 42", b, err)
+		}
+	})
+	t.Run("no value", func(t *testing.T) {
+		_, b, err := run(t, c, "print x")
+		if err != nil || !b.IsZero() {
+			t.Fatalf("got %v, %v; want a zero bundle", b, err)
+		}
+	})
+	t.Run("error with name and traceback", func(t *testing.T) {
+		_, _, err := run(t, c, "error CompileError 1:5: undefined: x")
+		var tb interface {
+			Name() string
+			Traceback() []string
+		}
+		if !errors.As(err, &tb) || tb.Name() != "CompileError" || err.Error() != "1:5: undefined: x" ||
+			strings.Join(tb.Traceback(), "|") != "CompileError: 1:5: undefined: x|  at line 1" {
+			t.Fatalf("got %#v", err)
+		}
+	})
+	t.Run("plain error", func(t *testing.T) {
+		_, _, err := run(t, c, "plainerror boom")
+		var tb interface{ Name() string }
+		if err == nil || err.Error() != "boom" || errors.As(err, &tb) {
+			t.Fatalf("got %#v, want a plain error", err)
+		}
+	})
+	t.Run("panic in Execute", func(t *testing.T) {
+		_, _, err := run(t, c, "panic oops")
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != "panic" || !strings.Contains(e.Msg, "oops") {
+			t.Fatalf("got %#v", err)
+		}
+	})
+	t.Run("value JSON cannot carry", func(t *testing.T) {
+		_, _, err := run(t, c, "nan")
+		if err == nil || !strings.Contains(err.Error(), "could not be sent") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("complete", func(t *testing.T) {
+		m, start, end := c.Complete("fm", 2)
+		if len(m) != 1 || m[0].Text != "fmx" || m[0].Type != "function" || start != 1 || end != 2 {
+			t.Fatalf("got %v %d %d", m, start, end)
+		}
+	})
+	t.Run("complete panics", func(t *testing.T) {
+		m, start, end := c.Complete("panic", 5)
+		if len(m) != 0 || start != 5 || end != 5 {
+			t.Fatalf("got %v %d %d", m, start, end)
+		}
+	})
+	t.Run("inspect", func(t *testing.T) {
+		b, ok := c.Inspect("fmt.Println", 4, 1)
+		if !ok || text(b) != "doc of fmt.Println at 4/1" {
+			t.Fatalf("got %v %v", b, ok)
+		}
+	})
+	for _, tc := range []struct{ code, status, indent string }{
+		{"func f() {", "incomplete", "\t"},
+		{"x := 1", "complete", ""},
+	} {
+		t.Run("is_complete "+tc.code, func(t *testing.T) {
+			s, i := c.IsComplete(tc.code)
+			if s != tc.status || i != tc.indent {
+				t.Fatalf("got %q %q", s, i)
+			}
+		})
+	}
+	t.Run("publisher calls", func(t *testing.T) {
+		rec, _, err := run(t, c, "display a\nupdate d1 b\nclear wait\nclear")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(rec.Outputs())
+		want := fmt.Sprint([]mime.Output{
+			{Kind: "display", Bundle: mime.TextBundle("a")},
+			{Kind: "update", Bundle: mime.TextBundle("b"), ID: "d1"},
+			{Kind: "clear", Wait: true},
+			{Kind: "clear"},
+		})
+		if got != want {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+func TestOutputCaught(t *testing.T) {
+	c := newClient(t, Options{})
+	for _, tc := range []struct{ name, code, stdout, stderr string }{
+		{"fmt.Println", "print hi", "hi\n", ""},
+		{"os.Stdout.Write", "write hi", "hi", ""},
+		{"stderr", "stderr oops", "", "oops\n"},
+		{"child process", "sh echo hi; echo err >&2", "hi\n", "err\n"},
+		{"publisher", "stream hi", "hi\n", ""},
+		{"utf-8", "write héllo, 世界", "héllo, 世界", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, _, err := run(t, c, tc.code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Stdout() != tc.stdout || rec.Stderr() != tc.stderr {
+				t.Fatalf("stdout %q stderr %q; want %q %q", rec.Stdout(), rec.Stderr(), tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestOrder(t *testing.T) {
+	c := newClient(t, Options{})
+	rec, _, err := run(t, c, "print a\ndisplay b\nwrite c\nstream d\nsh echo e\ndisplay f\nprint g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(rec.Outputs())
+	want := fmt.Sprint([]mime.Output{
+		{Kind: "stream", Name: "stdout", Text: "a\n"},
+		{Kind: "display", Bundle: mime.TextBundle("b")},
+		{Kind: "stream", Name: "stdout", Text: "cd\ne\n"},
+		{Kind: "display", Bundle: mime.TextBundle("f")},
+		{Kind: "stream", Name: "stdout", Text: "g\n"},
+	})
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// counter counts Stream calls on top of a Recorder.
+type counter struct {
+	mime.Recorder
+	mu      sync.Mutex
+	streams int
+}
+
+func (c *counter) Stream(name, text string) {
+	c.mu.Lock()
+	c.streams++
+	c.mu.Unlock()
+	c.Recorder.Stream(name, text)
+}
+
+func TestManyLines(t *testing.T) {
+	c := newClient(t, Options{})
+	const n = 100000
+	out := &counter{}
+	if _, err := c.Execute(context.Background(), "lines "+strconv.Itoa(n), out); err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintln(&want, "line", i)
+	}
+	if got := out.Stdout(); got != want.String() {
+		t.Fatalf("got %d bytes, want %d", len(got), want.Len())
+	}
+	t.Logf("%d lines in %d Stream calls", n, out.streams)
+	if out.streams > n/100 {
+		t.Fatalf("%d lines took %d Stream calls; want batching", n, out.streams)
+	}
+}
+
+func TestInput(t *testing.T) {
+	c := newClient(t, Options{})
+	t.Run("answered", func(t *testing.T) {
+		rec := &mime.Recorder{Inputs: []string{"42"}}
+		if _, err := c.Execute(context.Background(), "input name? ", rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Stdout() != "got: 42\n" || len(rec.Prompts) != 1 || rec.Prompts[0] != "name? " {
+			t.Fatalf("stdout %q prompts %q", rec.Stdout(), rec.Prompts)
+		}
+	})
+	t.Run("not allowed", func(t *testing.T) {
+		_, _, err := run(t, c, "input name? ")
+		if !errors.Is(err, mime.ErrNoStdin) {
+			t.Fatalf("got %v, want ErrNoStdin", err)
+		}
+	})
+}
+
+func TestChildDies(t *testing.T) {
+	c := newClient(t, Options{})
+	for _, tc := range []struct{ name, code, want string }{
+		{"concurrent map writes", "print before\nconcurrentmap", "fatal error: concurrent map writes"},
+		{"unlock of unlocked mutex", "unlock", "fatal error: sync: unlock of unlocked mutex"},
+		{"panic in a goroutine", "gopanic boom", "panic: boom"},
+		{"os.Exit", "stderr bye\nexit 2", "exit status 2"},
+		{"SIGKILL", "kill", "signal: killed"},
+		{"garbage on the frame pipe", "garbage", "malformed frame"},
+		{"bad JSON frame", "badjson", "bad frame JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, before, _ := run(t, c, "pid")
+			rec, _, err := run(t, c, tc.code)
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KernelDied {
+				t.Fatalf("got %#v, want a KernelDied *Error", err)
+			}
+			if !strings.Contains(e.Msg, tc.want) || !strings.Contains(e.Msg, "is lost") {
+				t.Fatalf("message %q does not contain %q", e.Msg, tc.want)
+			}
+			if strings.Contains(tc.code, "print before") && !strings.Contains(rec.Stdout(), "before") {
+				t.Fatalf("output before the crash lost: %q", rec.Stdout())
+			}
+			_, after, err := run(t, c, "pid")
+			if err != nil || text(after) == "" || text(after) == text(before) {
+				t.Fatalf("next cell: %v %v (pid before %v)", after, err, before)
+			}
+		})
+	}
+}
+
+// A crash report larger than the stderr pipe must not block the dying
+// process: the parent empties the pipes once the runtime starts it.
+func TestLargeCrashReport(t *testing.T) {
+	c := newClient(t, Options{Env: []string{"GOTRACEBACK=all"}}) // every goroutine in the report
+	rec, _, err := run(t, c, "goroutines 10000\nconcurrentmap")
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KernelDied || !strings.Contains(e.Msg, "fatal error: concurrent map writes") {
+		t.Fatalf("got %v", err)
+	}
+	if n := len(rec.Stderr()); n < 16<<10 {
+		t.Fatalf("stderr stream has %d bytes; want the crash report (clipped at 16 KiB)", n)
+	}
+}
+
+func TestTruncatedFrame(t *testing.T) {
+	defer func(d time.Duration) { bodyTimeout = d }(bodyTimeout)
+	bodyTimeout = 200 * time.Millisecond
+	c := newClient(t, Options{})
+	_, _, err := run(t, c, "truncated")
+	if err == nil || !strings.Contains(err.Error(), "did not arrive") {
+		t.Fatalf("got %v", err)
+	}
+	if _, b, err := run(t, c, "value ok"); err != nil || text(b) != "ok" {
+		t.Fatalf("next cell: %v %v", b, err)
+	}
+}
+
+func TestDiesWhileIdle(t *testing.T) {
+	c := newClient(t, Options{})
+	rec, _, err := run(t, c, "later x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := c.PID()
+	syscall.Kill(pid, syscall.SIGKILL)
+	for c.PID() == pid { // the restart is immediate; wait for it
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+	if !strings.Contains(rec.Stderr(), "died (signal: killed") {
+		t.Fatalf("last cell's stderr %q", rec.Stderr())
+	}
+	rec2, b, err := run(t, c, "value ok")
+	if err != nil || text(b) != "ok" || !strings.Contains(rec2.Stderr(), "is lost") {
+		t.Fatalf("next cell: %v %v stderr %q", b, err, rec2.Stderr())
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	c := newClient(t, Options{})
+	_, before, _ := run(t, c, "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &mime.Recorder{}
+	done := make(chan error)
+	go func() {
+		_, err := c.Execute(ctx, "print started\nloop", rec)
+		done <- err
+	}()
+	waitFor(t, func() bool { return rec.Stdout() != "" })
+	cancel()
+	err := <-done
+	var tb interface{ Name() string }
+	if !errors.As(err, &tb) || tb.Name() != "Interrupted" {
+		t.Fatalf("got %v", err)
+	}
+	if _, after, err := run(t, c, "pid"); err != nil || text(after) != text(before) {
+		t.Fatalf("state lost: pid %v then %v (%v)", before, after, err)
+	}
+}
+
+// stuckWatcher signals when the Client reports a cell it cannot stop.
+type stuckWatcher struct {
+	mime.Recorder
+	once  sync.Once
+	stuck chan struct{}
+}
+
+func (s *stuckWatcher) Stream(name, text string) {
+	s.Recorder.Stream(name, text)
+	if strings.Contains(text, "did not stop") {
+		s.once.Do(func() { close(s.stuck) })
+	}
+}
+
+func TestSecondInterruptRestarts(t *testing.T) {
+	c := newClient(t, Options{Grace: 50 * time.Millisecond})
+	_, before, _ := run(t, c, "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &stuckWatcher{stuck: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := c.Execute(ctx, "print started\nstuck", out)
+		done <- err
+	}()
+	waitFor(t, func() bool { return out.Stdout() != "" })
+	cancel()      // first interrupt
+	c.Interrupt() // the same interrupt_request, as the kernel reports it too
+	<-out.stuck
+	if !strings.Contains(out.Stderr(), "Interrupt again to restart") {
+		t.Fatalf("stderr %q", out.Stderr())
+	}
+	c.Interrupt() // second interrupt
+	err := <-done
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != InterpreterRestarted {
+		t.Fatalf("got %#v", err)
+	}
+	if _, after, err := run(t, c, "pid"); err != nil || text(after) == text(before) {
+		t.Fatalf("next cell: pid %v then %v (%v)", before, after, err)
+	}
+}
+
+func TestLateOutput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keep int
+		// where the goroutine's Publisher output lands: cell 1 or 2
+		publisherCell int
+	}{
+		{"latest cell", 0, 2},
+		{"its own cell", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, Options{KeepPublishers: tc.keep})
+			rec1, _, err := run(t, c, "later x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec2, _, err := run(t, c, "release")
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := map[int]*mime.Recorder{1: rec1, 2: rec2}
+			if got := recs[tc.publisherCell].Stdout(); !strings.Contains(got, "x (publisher)") {
+				t.Fatalf("cell %d stdout %q; cell 1 %q, cell 2 %q", tc.publisherCell, got, rec1.Stdout(), rec2.Stdout())
+			}
+			// fd 1 carries no tag: the running cell gets it.
+			if !strings.Contains(rec2.Stdout(), "x (fd 1)") {
+				t.Fatalf("cell 2 stdout %q", rec2.Stdout())
+			}
+		})
+	}
+}
+
+func TestClose(t *testing.T) {
+	before := runtime.NumGoroutine()
+	c := newClient(t, Options{})
+	rec, _, err := run(t, c, "sh sleep 30 & echo $!") // a grandchild too
+	if err != nil {
+		t.Fatal(err)
+	}
+	grandchild, _ := strconv.Atoi(strings.TrimSpace(rec.Stdout()))
+	pid := c.PID()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reaped: the pid no longer exists (a zombie would still answer kill 0).
+	if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+		t.Fatalf("kill(%d, 0) = %v, want ESRCH", pid, err)
+	}
+	// The grandchild was killed with the process group (init reaps it).
+	waitFor(t, func() bool { return !alive(grandchild) })
+	if _, err := c.Execute(context.Background(), "value x", &mime.Recorder{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Execute after Close: %v", err)
+	}
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// alive reports whether pid runs (is neither gone nor a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil // no /proc: count zombies as alive
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
+func TestServeRefuses(t *testing.T) {
+	t.Setenv(EnvWorker, "")
+	if err := Serve(fake{}); err == nil || !strings.Contains(err.Error(), "not started by a worker.Client") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestStartFails(t *testing.T) {
+	c := New(Options{Command: []string{"/nonexistent/gokernel", "worker"}})
+	defer c.Close()
+	_, err := c.Execute(context.Background(), "x", &mime.Recorder{})
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != WorkerUnavailable {
+		t.Fatalf("got %#v", err)
+	}
+	if s, _ := c.IsComplete("x"); s != "unknown" {
+		t.Fatalf("IsComplete = %q", s)
+	}
+}
+
+// waitFor polls cond: for events that have no channel to wait on.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("condition not reached in 5s")
+}
