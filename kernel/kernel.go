@@ -176,9 +176,16 @@ func (k *Kernel) run(ctx context.Context) (bool, error) {
 // The binary calls it on SIGINT. It does nothing when no cell runs.
 func (k *Kernel) Interrupt() {
 	k.execMu.Lock()
-	defer k.execMu.Unlock()
-	if k.cancelExec != nil {
+	running := k.cancelExec != nil
+	if running {
 		k.cancelExec()
+	}
+	k.execMu.Unlock()
+	// A context is cancelled only once, but an evaluator may act on every
+	// interrupt (the worker restarts an interpreter stuck in a wait it
+	// cannot break on the second one), so it is told each time.
+	if i, ok := k.ev.(interface{ Interrupt() }); ok && running {
+		i.Interrupt()
 	}
 }
 
