@@ -1,0 +1,35 @@
+// Package interp runs notebook cells on yaegi: one Session per kernel,
+// declarations persisting from cell to cell.
+//
+//	s, err := interp.NewSession(interp.Options{})
+//	b, err := s.Execute(ctx, "x := 6 * 7\nx", out) // b.Data["text/plain"] == "42"
+//
+// Cancelling ctx interrupts the cell (rt.Cell.Interrupt). Errors are *Error
+// values with Name ("CompileError", "SyntaxError", "panic", "Interrupted")
+// and a Traceback in cell lines.
+//
+// # The cell preprocessor
+//
+// A cell is split with go/scanner into imports, declarations and
+// statements, in any order, then parsed as one file with go/parser and
+// rewritten as text (so positions map back to the cell):
+//
+//   - imports already made are dropped (re-running an import cell is harmless);
+//   - declarations are kept as templates; a redefined func, type, const or
+//     method gets a new internal name (Tǂ2) and everything that uses it is
+//     written out again under new names, so later code sees the new one
+//     (yaegi ignores a redefined type or method, and compiled callers keep
+//     an old func); a type takes its methods along; variables keep their
+//     values and are redeclared in place;
+//   - short variable declarations run as blocks in yaegi's global scope;
+//     other statements run in an init func, so their temporaries do not
+//     pile up in the global frame;
+//   - rt.Tick is inserted at loop back-edges and function entries, go
+//     statements become rt.Go with arguments evaluated first, selects and
+//     statement receives get an interrupt case, recover() cannot swallow
+//     an interrupt;
+//   - Go 1.22 per-iteration loop variables where a closure captures them,
+//     range over int, min, max, clear, and labeled break out of a select.
+//
+// func main declared in a cell runs once, at the end of that cell.
+package interp

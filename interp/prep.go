@@ -1,0 +1,735 @@
+package interp
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"sort"
+	"strings"
+)
+
+// mark is the character that internal names contain. It is a letter (so Go
+// accepts it in identifiers) that nobody types: Tǂ2 is version 2 of T, ǂ is
+// the session's runtime package, ǂshow and ǂmin are prelude helpers.
+const mark = "ǂ"
+
+// A unit is one top-level declaration kept by the session: a func, a
+// method, a type or a const group. It is kept as a template so it can be
+// written out again under new internal names when something it uses is
+// redefined.
+type unit struct {
+	kind   string   // "func", "method", "type", "const", "init"
+	names  []string // names it defines ("T.M" for a method)
+	recv   string   // receiver type of a method
+	pieces []piece
+	refs   map[string]bool // global names it mentions
+}
+
+// A step is a part of a cell's statements, run in order: a group of
+// short variable declarations (x := ..., compiled as a block in yaegi's
+// global scope, so they persist) or a group of other statements (an init
+// func, so their temporaries do not pile up in the global frame).
+type step struct {
+	vars   bool
+	names  []string // variables declared by a vars step
+	pieces []piece
+	plain  []piece // for the final step: the same without ǂshow, for void calls
+}
+
+// A plan is a preprocessed cell.
+type plan struct {
+	cell      *cellSrc
+	imports   []piece  // new import specs, one per line
+	importKey []string // name+" "+path of each new import
+	units     []*unit  // declarations made by the cell
+	steps     []step
+	show      bool // the last step shows a final expression
+	warnings  []string
+}
+
+// prepare parses a cell and instruments it. The result still refers to
+// global names symbolically; the session resolves them when it renders.
+func prepare(n int, code string, known func(string) bool, rangeIdents bool) (*plan, error) {
+	chunks := splitCell([]byte(code))
+	cs := &cellSrc{n: n, src: code}
+	var b strings.Builder
+	b.WriteString("package main\n")
+	addChunk := func(c chunk) {
+		cs.segs = append(cs.segs, seg{syn: b.Len(), cell: c.start, n: c.end - c.start})
+		b.WriteString(code[c.start:c.end])
+		b.WriteString("\n")
+	}
+	for _, kind := range []chunkKind{chunkImport, chunkDecl} {
+		for _, c := range chunks {
+			if c.kind == kind {
+				addChunk(c)
+			}
+		}
+	}
+	b.WriteString("func " + mark + "cell() {\n")
+	for _, c := range chunks {
+		if c.kind == chunkStmt {
+			addChunk(c)
+		}
+	}
+	b.WriteString("}\n")
+	syn := b.String()
+	sort.Slice(cs.segs, func(i, j int) bool { return cs.segs[i].syn < cs.segs[j].syn })
+
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", syn, 0)
+	if err != nil {
+		return nil, parseError(cs, fset, err)
+	}
+	p := &plan{cell: cs}
+	w := &walker{t: &tmpl{src: syn, cell: cs}, fset: fset, f: f, known: known, plan: p, rangeIdents: rangeIdents, globals: map[*ast.Object]bool{}}
+	return w.run()
+}
+
+func parseError(cs *cellSrc, fset *token.FileSet, err error) error {
+	var list scanner.ErrorList
+	if el, ok := err.(scanner.ErrorList); ok {
+		list = el
+	}
+	if len(list) == 0 {
+		return &Error{Ename: "SyntaxError", Msg: err.Error()}
+	}
+	e := list[0]
+	line, col := cs.lineCol(cs.cellOffset(e.Pos.Offset))
+	msg := strings.ReplaceAll(e.Msg, mark+"cell", "cell")
+	return compileError("SyntaxError", cs, line, col, msg)
+}
+
+type walker struct {
+	t           *tmpl
+	fset        *token.FileSet
+	f           *ast.File
+	known       func(string) bool
+	plan        *plan
+	rangeIdents bool
+	globals     map[*ast.Object]bool // objects of the cell's own globals
+	defined     map[string]bool      // names the cell defines
+	tmp         int
+}
+
+func (w *walker) off(p token.Pos) int { return w.fset.Position(p).Offset }
+
+func (w *walker) fresh(prefix string) string {
+	w.tmp++
+	return mark + prefix + itoa(w.tmp)
+}
+
+func (w *walker) run() (*plan, error) {
+	f := w.f
+	w.defined = map[string]bool{}
+	var body *ast.BlockStmt
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == mark+"cell" {
+			body = fd.Body
+		}
+	}
+	for _, o := range f.Scope.Objects {
+		w.globals[o] = true
+		if o.Name != "init" && o.Name != mark+"cell" {
+			w.defined[o.Name] = true
+		}
+	}
+	var varNames [][]string
+	for _, st := range body.List {
+		var names []string
+		switch s := st.(type) {
+		case *ast.AssignStmt:
+			if s.Tok == token.DEFINE {
+				for _, l := range s.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+						names = append(names, id.Name)
+						if id.Obj != nil {
+							w.globals[id.Obj] = true
+						}
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if gd, ok := s.Decl.(*ast.GenDecl); ok {
+				for _, sp := range gd.Specs {
+					if vs, ok := sp.(*ast.ValueSpec); ok {
+						for _, id := range vs.Names {
+							if id.Name != "_" {
+								names = append(names, id.Name)
+								if id.Obj != nil {
+									w.globals[id.Obj] = true
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, n := range names {
+			w.defined[n] = true
+		}
+		varNames = append(varNames, names)
+	}
+
+	// Instrument everything, then cut the file into units and steps.
+	ast.Inspect(f, w.visit)
+	w.t.sortEdits()
+
+	p := w.plan
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			switch d.Tok {
+			case token.IMPORT:
+				for _, sp := range d.Specs {
+					is := sp.(*ast.ImportSpec)
+					name := ""
+					if is.Name != nil {
+						name = is.Name.Name
+					}
+					p.importKey = append(p.importKey, name+" "+is.Path.Value)
+					p.imports = append(p.imports, w.t.render(w.off(is.Pos()), w.off(is.End()), nil)...)
+					p.imports = append(p.imports, piece{text: "\n"})
+				}
+			case token.TYPE, token.CONST, token.VAR:
+				u := &unit{kind: strings.ToLower(d.Tok.String())}
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.TypeSpec:
+						u.names = append(u.names, sp.Name.Name)
+					case *ast.ValueSpec:
+						for _, id := range sp.Names {
+							if id.Name != "_" {
+								u.names = append(u.names, id.Name)
+							}
+						}
+					}
+				}
+				w.finishUnit(u, d)
+			}
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.Name == mark+"cell" {
+				continue
+			}
+			u := &unit{kind: "func", names: []string{d.Name.Name}}
+			if d.Recv != nil {
+				u.kind = "method"
+				u.recv = recvType(d.Recv)
+				u.names = []string{u.recv + "." + d.Name.Name}
+			} else if d.Name.Name == "init" {
+				u.kind = "init"
+				u.names = nil
+			}
+			w.finishUnit(u, d)
+		}
+	}
+
+	// Statements: consecutive var declarations form a vars step, anything
+	// else a code step.
+	for i, st := range body.List {
+		s, e := w.off(st.Pos()), w.off(st.End())
+		var ps []piece
+		isVars := false
+		if x, ok := st.(*ast.AssignStmt); ok && x.Tok == token.DEFINE {
+			isVars = true
+		}
+		ps = w.t.render(s, e, nil)
+		ps = append(ps, piece{text: "\n"})
+		last := i == len(body.List)-1
+		if last && !isVars {
+			if es, ok := st.(*ast.ExprStmt); ok && showable(es.X) {
+				p.show = true
+				plain := ps
+				// ǂv := e; ǂ.Show(fmt.Sprint(ǂv), ǂv): yaegi applies String and
+				// Error when the value goes straight to a compiled function.
+				ps = append([]piece{{text: mark + "v := ", cell: w.t.cell, syn: s, ins: true}}, ps[:len(ps)-1]...)
+				fn := ".Show("
+				if _, isCall := es.X.(*ast.CallExpr); isCall {
+					fn = ".ShowCall("
+				}
+				ps = append(ps, piece{text: "; " + mark + fn + mark + "fmt.Sprint(" + mark + "v), " + mark + "v)\n"})
+				// Its own step: yaegi loses the value of an interpreted
+				// type passed to ǂshow after other calls in the same func.
+				p.steps = append(p.steps, step{pieces: ps, plain: plain})
+				continue
+			}
+		}
+		if n := len(p.steps); n > 0 && p.steps[n-1].vars == isVars {
+			p.steps[n-1].pieces = append(p.steps[n-1].pieces, ps...)
+			p.steps[n-1].names = append(p.steps[n-1].names, varNames[i]...)
+		} else {
+			p.steps = append(p.steps, step{vars: isVars, pieces: ps, names: varNames[i]})
+		}
+	}
+	return p, nil
+}
+
+// showable reports whether a final expression statement has a value worth
+// showing as Out. Calls of the print family return (n, err) nobody wants to
+// see; receives are statements here.
+func showable(x ast.Expr) bool {
+	switch x := x.(type) {
+	case *ast.UnaryExpr:
+		return x.Op != token.ARROW
+	case *ast.CallExpr:
+		switch fn := x.Fun.(type) {
+		case *ast.Ident:
+			switch fn.Name {
+			case "panic", "print", "println", "close", "delete", "clear", "copy":
+				return fn.Obj != nil
+			}
+		case *ast.SelectorExpr:
+			if pkg, ok := fn.X.(*ast.Ident); ok && pkg.Obj == nil && (pkg.Name == "fmt" || pkg.Name == "log") {
+				return strings.HasPrefix(fn.Sel.Name, "Sprint") || strings.HasPrefix(fn.Sel.Name, "Errorf") || strings.HasPrefix(fn.Sel.Name, "Sscan")
+			}
+			n := fn.Sel.Name
+			if strings.HasPrefix(n, "Write") || strings.HasPrefix(n, "Print") || strings.HasPrefix(n, "Fprint") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func recvType(fl *ast.FieldList) string {
+	if len(fl.List) == 0 {
+		return ""
+	}
+	t := fl.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
+
+func (w *walker) finishUnit(u *unit, d ast.Decl) {
+	u.pieces = w.t.render(w.off(d.Pos()), w.off(d.End()), nil)
+	u.pieces = append(u.pieces, piece{text: "\n"})
+	u.refs = map[string]bool{}
+	for _, p := range u.pieces {
+		if p.ref != "" {
+			u.refs[p.ref] = true
+		}
+	}
+	w.plan.units = append(w.plan.units, u)
+}
+
+// isGlobalRef reports whether id names a session-level declaration that
+// must be written as its current internal name.
+func (w *walker) isGlobalRef(id *ast.Ident) bool {
+	if id.Name == "_" || id.Name == "init" || strings.Contains(id.Name, mark) {
+		return false
+	}
+	if id.Obj != nil && !w.globals[id.Obj] {
+		return false
+	}
+	return w.defined[id.Name] || w.known(id.Name)
+}
+
+func (w *walker) visit(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.SelectorExpr:
+		ast.Inspect(n.X, w.visit)
+		return false
+	case *ast.ImportSpec:
+		return false
+	case *ast.BranchStmt:
+		return false // labels
+	case *ast.LabeledStmt:
+		w.labeled(n)
+		ast.Inspect(n.Stmt, w.visit)
+		return false
+	case *ast.KeyValueExpr:
+		// A struct literal key is a field name; a map key an expression.
+		if id, ok := n.Key.(*ast.Ident); ok && id.Obj == nil && !w.known(id.Name) && !w.defined[id.Name] {
+			ast.Inspect(n.Value, w.visit)
+			return false
+		}
+	case *ast.FuncDecl:
+		if n.Recv != nil {
+			ast.Inspect(n.Recv, w.visit)
+			if n.Type.TypeParams != nil {
+				ast.Inspect(n.Type.TypeParams, w.visit)
+			}
+			ast.Inspect(n.Type.Params, w.visit)
+			if n.Type.Results != nil {
+				ast.Inspect(n.Type.Results, w.visit)
+			}
+			if n.Body != nil {
+				w.tick(n.Body.Lbrace)
+				ast.Inspect(n.Body, w.visit)
+			}
+			return false
+		}
+		if n.Name.Name == mark+"cell" {
+			ast.Inspect(n.Body, w.visit)
+			return false
+		}
+		if n.Body != nil {
+			w.tick(n.Body.Lbrace)
+		}
+	case *ast.FuncLit:
+		w.tick(n.Body.Lbrace)
+	case *ast.Ident:
+		if w.isGlobalRef(n) {
+			w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{ref(n.Name)}})
+		}
+	case *ast.CallExpr:
+		if id, ok := n.Fun.(*ast.Ident); ok && id.Obj == nil && !w.known(id.Name) && !w.defined[id.Name] {
+			switch id.Name {
+			case "min", "max":
+				w.t.edits = append(w.t.edits, edit{pos: w.off(id.Pos()), end: w.off(id.End()), parts: []part{lit(mark + id.Name)}})
+			case "clear":
+				w.t.edits = append(w.t.edits, edit{pos: w.off(id.Pos()), end: w.off(id.End()), parts: []part{lit(mark + ".Clear")}})
+			case "recover":
+				w.t.edits = append(w.t.edits, insert(w.off(n.Pos()), mark+".Repanic("), insert(w.off(n.End()), ")"))
+			}
+		}
+	case *ast.ForStmt:
+		w.loop(n, n.Body, n.Init, nil, nil)
+	case *ast.RangeStmt:
+		w.rangeInt(n)
+		w.loop(n, n.Body, nil, n.Key, n.Value)
+	case *ast.SelectStmt:
+		sep := "; "
+		if len(n.Body.List) == 0 {
+			sep = " "
+		}
+		w.t.edits = append(w.t.edits, insert(w.off(n.Body.Rbrace), sep+"case <-"+mark+".Done(): "+mark+".Stop(); "))
+	case *ast.GoStmt:
+		w.goStmt(n)
+		return false
+	case *ast.CommClause:
+		// The communication itself stays as written: only its operands
+		// and the clause body are instrumented.
+		if n.Comm != nil {
+			ast.Inspect(n.Comm, func(m ast.Node) bool {
+				if m == n.Comm {
+					return true
+				}
+				return w.visit(m)
+			})
+		}
+		for _, st := range n.Body {
+			ast.Inspect(st, w.visit)
+		}
+		return false
+	case *ast.ExprStmt:
+		if u, ok := n.X.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+			w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{
+				lit("select { case <-"), sub(w.off(u.X.Pos()), w.off(u.X.End())),
+				lit(": case <-" + mark + ".Done(): " + mark + ".Stop() }")}})
+		}
+	case *ast.AssignStmt:
+		if n.Tok == token.ASSIGN && len(n.Rhs) == 1 {
+			if u, ok := n.Rhs[0].(*ast.UnaryExpr); ok && u.Op == token.ARROW && len(n.Lhs) <= 2 {
+				w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{
+					lit("select { case "), sub(w.off(n.Lhs[0].Pos()), w.off(n.Lhs[len(n.Lhs)-1].End())),
+					lit(" = <-"), sub(w.off(u.X.Pos()), w.off(u.X.End())),
+					lit(": case <-" + mark + ".Done(): " + mark + ".Stop() }")}})
+			}
+		}
+	}
+	return true
+}
+
+func (w *walker) tick(lbrace token.Pos) {
+	w.t.edits = append(w.t.edits, insert(w.off(lbrace)+1, " "+mark+".Tick();"))
+}
+
+// loop adds the back-edge Tick and, when a closure in the body captures a
+// loop variable, gives each iteration its own copy (Go 1.22 semantics):
+// yaegi shares a body's variables across iterations even when declared in
+// the body, so the body runs in a function literal of its own.
+func (w *walker) loop(n ast.Stmt, body *ast.BlockStmt, init ast.Stmt, key, value ast.Expr) {
+	var vars []*ast.Ident
+	if as, ok := init.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+		for _, l := range as.Lhs {
+			if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+				vars = append(vars, id)
+			}
+		}
+	}
+	if rs, ok := n.(*ast.RangeStmt); ok && rs.Tok == token.DEFINE {
+		for _, e := range []ast.Expr{key, value} {
+			if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+				vars = append(vars, id)
+			}
+		}
+	}
+	captured := capturedVars(body, vars)
+	if len(captured) == 0 {
+		w.tick(body.Lbrace)
+		return
+	}
+	_, isFor := n.(*ast.ForStmt)
+	if !wrappable(body, captured, isFor) {
+		l, _ := w.t.cell.lineCol(w.t.cell.cellOffset(w.off(n.Pos())))
+		w.plan.warnings = append(w.plan.warnings, fmt.Sprintf(
+			"line %d: a closure captures loop variable %s; yaegi shares it across iterations (Go 1.21 semantics), so every closure sees its last value. Pass it as an argument: func(%s T) {...}(%s)",
+			l, captured[0].Name, captured[0].Name, captured[0].Name))
+		w.tick(body.Lbrace)
+		return
+	}
+	var outer, inner []string
+	for _, v := range captured {
+		nn := w.fresh("lv")
+		outer = append(outer, nn)
+		inner = append(inner, v.Name)
+		// Rename the variable in the loop header.
+		ast.Inspect(n, func(x ast.Node) bool {
+			if x == body {
+				return false
+			}
+			if id, ok := x.(*ast.Ident); ok && id.Obj == v.Obj {
+				w.t.edits = append(w.t.edits, edit{pos: w.off(id.Pos()), end: w.off(id.End()), parts: []part{lit(nn)}})
+			}
+			return true
+		})
+	}
+	w.t.edits = append(w.t.edits,
+		insert(w.off(body.Lbrace)+1, " "+mark+".Tick(); func() { "+strings.Join(inner, ", ")+" := "+strings.Join(outer, ", ")+"; _ = "+inner[0]+";"),
+		insert(w.off(body.Rbrace), " }();"))
+}
+
+// capturedVars returns the loop variables that a function literal in body
+// refers to, or whose address is taken.
+func capturedVars(body *ast.BlockStmt, vars []*ast.Ident) []*ast.Ident {
+	var out []*ast.Ident
+	for _, v := range vars {
+		if v.Obj == nil {
+			continue
+		}
+		found := false
+		ast.Inspect(body, func(n ast.Node) bool {
+			if found {
+				return false
+			}
+			switch x := n.(type) {
+			case *ast.FuncLit:
+				ast.Inspect(x.Body, func(m ast.Node) bool {
+					if id, ok := m.(*ast.Ident); ok && id.Obj == v.Obj {
+						found = true
+					}
+					return !found
+				})
+				return false
+			case *ast.GoStmt:
+				found = found || mentions(x.Call, v.Obj)
+			case *ast.UnaryExpr:
+				if id, ok := x.X.(*ast.Ident); ok && x.Op == token.AND && id.Obj == v.Obj {
+					found = true
+				}
+			}
+			return true
+		})
+		if found {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func mentions(n ast.Node, o *ast.Object) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		if id, ok := m.(*ast.Ident); ok && id.Obj == o {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// wrappable reports whether a loop body can run inside a function literal:
+// no return, break, continue, goto or label outside nested function
+// literals, and (for a three-clause loop) no assignment to a captured
+// variable, which the wrapper would not carry to the next iteration.
+func wrappable(body *ast.BlockStmt, vars []*ast.Ident, isFor bool) bool {
+	ok := true
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt, *ast.BranchStmt, *ast.LabeledStmt:
+			ok = false
+		case *ast.AssignStmt:
+			if isFor && x.Tok != token.DEFINE {
+				for _, l := range x.Lhs {
+					for _, v := range vars {
+						if id, isID := l.(*ast.Ident); isID && id.Obj == v.Obj {
+							ok = false
+						}
+					}
+				}
+			}
+		case *ast.IncDecStmt:
+			if id, isID := x.X.(*ast.Ident); isID && isFor {
+				for _, v := range vars {
+					if id.Obj == v.Obj {
+						ok = false
+					}
+				}
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+// rangeInt rewrites `for i := range n` (Go 1.22), which yaegi v0.16.1 does
+// not know, into a counting loop, when n is plainly an integer: a literal, a
+// len or cap call, a conversion to an integer type, arithmetic; and, on the
+// session's retry after yaegi's "nil type" failure, a name.
+func (w *walker) rangeInt(n *ast.RangeStmt) {
+	if n.Tok == token.ASSIGN || n.Value != nil {
+		return
+	}
+	isInt := false
+	switch x := n.X.(type) {
+	case *ast.BasicLit:
+		isInt = x.Kind == token.INT
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && id.Obj == nil {
+			switch id.Name {
+			case "len", "cap", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr":
+				isInt = true
+			}
+		}
+	case *ast.BinaryExpr:
+		switch x.Op {
+		case token.ADD, token.SUB, token.MUL, token.QUO, token.REM, token.SHL, token.SHR, token.AND, token.OR, token.XOR:
+			isInt = true
+		}
+	case *ast.Ident, *ast.SelectorExpr:
+		isInt = w.rangeIdents
+	}
+	if !isInt {
+		return
+	}
+	k := w.fresh("k")
+	if id, ok := n.Key.(*ast.Ident); ok && id.Name != "_" {
+		k = id.Name
+	}
+	lim := w.fresh("n")
+	xs, xe := w.off(n.X.Pos()), w.off(n.X.End())
+	w.t.edits = append(w.t.edits, edit{pos: w.off(n.For), end: w.off(n.Body.Lbrace), parts: []part{
+		lit("for " + k + ", " + lim + " := ("), sub(xs, xe), lit(")-("), sub(xs, xe), lit("), "), sub(xs, xe),
+		lit("; " + k + " < " + lim + "; " + k + "++ "),
+	}})
+}
+
+// labeled fixes `break L` out of a select inside the loop L, which hangs in
+// yaegi: it becomes a goto to a label just after the loop.
+func (w *walker) labeled(ls *ast.LabeledStmt) {
+	var body *ast.BlockStmt
+	switch s := ls.Stmt.(type) {
+	case *ast.ForStmt:
+		body = s.Body
+	case *ast.RangeStmt:
+		body = s.Body
+	default:
+		return
+	}
+	target := mark + "brk" + ls.Label.Name
+	used := false
+	var visit func(n ast.Node, inSelect bool)
+	visit = func(n ast.Node, inSelect bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			switch x := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.SelectStmt:
+				if !inSelect {
+					visit(x.Body, true)
+					return false
+				}
+			case *ast.BranchStmt:
+				if inSelect && x.Tok == token.BREAK && x.Label != nil && x.Label.Name == ls.Label.Name {
+					w.t.edits = append(w.t.edits, edit{pos: w.off(x.Pos()), end: w.off(x.End()), parts: []part{lit("goto " + target)}})
+					used = true
+				}
+			}
+			return true
+		})
+	}
+	visit(body, false)
+	if used {
+		w.t.edits = append(w.t.edits, edit{pos: w.off(body.Rbrace), end: w.off(body.Rbrace) + 1, parts: []part{lit("}; " + target + ": ;")}})
+	}
+}
+
+// goStmt rewrites `go f(x, y)` into
+//
+//	{ ǂg1 := x; ǂg2 := y; ǂ.Go(func() { f(ǂg1, ǂg2) }) }
+//
+// so the arguments (and a method value's receiver) are evaluated at the go
+// statement, as Go does, and the goroutine belongs to the cell and has its
+// panics recovered.
+func (w *walker) goStmt(g *ast.GoStmt) {
+	call := g.Call
+	var parts []part
+	parts = append(parts, lit("{ "))
+	fn := []part{sub(w.off(call.Fun.Pos()), w.off(call.Fun.End()))}
+	switch f := call.Fun.(type) {
+	case *ast.FuncLit, *ast.Ident:
+	case *ast.SelectorExpr:
+		if id, ok := f.X.(*ast.Ident); !(ok && id.Obj == nil && !w.known(id.Name) && !w.defined[id.Name]) {
+			name := w.fresh("gf")
+			parts = append(parts, lit(name+" := "), sub(w.off(f.Pos()), w.off(f.End())), lit("; "))
+			fn = []part{lit(name)}
+		}
+	default:
+		name := w.fresh("gf")
+		parts = append(parts, lit(name+" := "), sub(w.off(f.Pos()), w.off(f.End())), lit("; "))
+		fn = []part{lit(name)}
+	}
+	var args []part
+	for i, a := range call.Args {
+		if i > 0 {
+			args = append(args, lit(", "))
+		}
+		bind := true
+		switch x := a.(type) {
+		case *ast.BasicLit, *ast.FuncLit:
+			bind = false
+		case *ast.Ident:
+			bind = !(x.Obj == nil && (x.Name == "nil" || x.Name == "true" || x.Name == "false"))
+		case *ast.UnaryExpr:
+			_, isLit := x.X.(*ast.BasicLit)
+			bind = !isLit
+		}
+		if !bind {
+			args = append(args, sub(w.off(a.Pos()), w.off(a.End())))
+			continue
+		}
+		name := w.fresh("g")
+		parts = append(parts, lit(name+" := "), sub(w.off(a.Pos()), w.off(a.End())), lit("; "))
+		args = append(args, lit(name))
+	}
+	if call.Ellipsis.IsValid() {
+		args = append(args, lit("..."))
+	}
+	parts = append(parts, lit(mark+".Go(func() { "))
+	parts = append(parts, fn...)
+	parts = append(parts, lit("("))
+	parts = append(parts, args...)
+	parts = append(parts, lit(") }) }"))
+	w.t.edits = append(w.t.edits, edit{pos: w.off(g.Pos()), end: w.off(g.End()), parts: parts})
+	// The call's own parts still need their instrumentation.
+	ast.Inspect(call, w.visit)
+}

@@ -1,0 +1,96 @@
+package interp
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSplitCell(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []chunkKind
+	}{
+		{"statement", "x := 1", []chunkKind{chunkStmt}},
+		{"mixed", "import \"fmt\"\nfunc f() {}\nf()\ntype T int\nvar v = 1", []chunkKind{chunkImport, chunkDecl, chunkStmt, chunkDecl, chunkDecl}},
+		{"method", "func (t T) M() {}", []chunkKind{chunkDecl}},
+		{"func literal call", "func() { println() }()", []chunkKind{chunkStmt}},
+		{"literal with result", "func(x int) int { return x }(3)", []chunkKind{chunkStmt}},
+		{"semicolons", "a := 1; b := 2", []chunkKind{chunkStmt, chunkStmt}},
+		{"for header", "for i := 0; i < 3; i++ {\n}\nif x := f(); x {\n}", []chunkKind{chunkStmt, chunkStmt}},
+		{"unterminated", "y := (2", []chunkKind{chunkStmt}},
+		{"multi-line block", "for {\n  x++\n}\ny()", []chunkKind{chunkStmt, chunkStmt}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := splitCell([]byte(tt.src))
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d chunks %v, want %v", len(got), got, tt.want)
+			}
+			for i, c := range got {
+				if c.kind != tt.want[i] {
+					t.Errorf("chunk %d %q: kind %d, want %d", i, tt.src[c.start:c.end], c.kind, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestPrepare checks the rewriting by rendering the cell's code with every
+// global name resolved to itself.
+func TestPrepare(t *testing.T) {
+	tests := []struct {
+		name, src string
+		contains  []string
+		warn      bool
+	}{
+		{"tick in loops and funcs", "func f() { for { } }", []string{"func f() { ǂ.Tick(); for { ǂ.Tick(); } }"}, false},
+		{"go statement", "go f(x, 1)", []string{"{ ǂg1 := x; ǂ.Go(func() { f(ǂg1, 1) }) }"}, false},
+		{"go method value", "func h(o T) { go o.m(x) }", []string{"ǂgf1 := o.m;", "ǂgf1(ǂg2)"}, false},
+		{"select", "select { case <-c: }", []string{"case <-ǂ.Done(): ǂ.Stop();"}, false},
+		{"receive statement", "<-c", []string{"select { case <-c: case <-ǂ.Done(): ǂ.Stop() }"}, false},
+		{"range over int", "for i := range 3 { }", []string{"for i, ǂn2 := (3)-(3), 3; i < ǂn2; i++ {"}, false},
+		{"min", "min(1, 2)", []string{"ǂmin(1, 2)"}, false},
+		{"clear", "clear(m)", []string{"ǂ.Clear(m)"}, false},
+		{"recover", "defer func() { recover() }()", []string{"ǂ.Repanic(recover())"}, false},
+		{"loop var captured", "for i := 0; i < 3; i++ { go func() { use(i) }() }", []string{"for ǂlv1 := 0; ǂlv1 < 3; ǂlv1++", "func() { i := ǂlv1;"}, false},
+		{"loop var captured and modified", "for i := 0; i < 3; i++ { i++; fs = append(fs, func() int { return i }) }", nil, true},
+		{"labeled break in select", "L:\nfor { select { default: break L } }", []string{"goto ǂbrkL", "}; ǂbrkL: ;"}, false},
+		{"final value", "x := 1\nx", []string{"ǂv := x; ǂ.Show("}, false},
+		{"print is not a value", "fmt.Println(1)", []string{"fmt.Println(1)"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := prepare(1, tt.src, func(string) bool { return false }, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all []piece
+			for _, u := range p.units {
+				all = append(all, u.pieces...)
+			}
+			for _, s := range p.steps {
+				all = append(all, s.pieces...)
+			}
+			got := renderFile("t", "", all, func(n string) string { return n }).src
+			for _, c := range tt.contains {
+				if !strings.Contains(got, c) {
+					t.Errorf("rendered\n%s\nlacks %q", got, c)
+				}
+			}
+			if (len(p.warnings) > 0) != tt.warn {
+				t.Errorf("warnings %q, want some: %v", p.warnings, tt.warn)
+			}
+			if tt.name == "print is not a value" && p.show {
+				t.Error("Println shown as a value")
+			}
+		})
+	}
+}
+
+func TestPrepareSyntaxError(t *testing.T) {
+	_, err := prepare(1, "x := 1\ny := (2", func(string) bool { return false }, false)
+	e, ok := err.(*Error)
+	if !ok || e.Ename != "SyntaxError" || !strings.HasPrefix(e.Msg, "line 2:") {
+		t.Fatalf("got %v, want a SyntaxError on line 2", err)
+	}
+}
