@@ -16,7 +16,9 @@ var packages = complete.PackagesFrom(stdlib.Symbols, unrestricted.Symbols, symbo
 func (s *Session) scope() complete.Scope {
 	s.declMu.Lock()
 	defer s.declMu.Unlock()
-	return complete.Scope{Decls: append([]string(nil), s.decls...), Packages: packages}
+	// Packages a cell may use without importing them (auto-import) complete
+	// after "pkg." as if imported; the cells' own imports take precedence.
+	return complete.Scope{Imports: AutoImportable(), Decls: append([]string(nil), s.decls...), Packages: packages}
 }
 
 // remember keeps a cell that compiled and declared something, for

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gokernel/gokernel/interp/display"
 	"go/ast"
 	"go/parser"
 	"io"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -140,6 +142,21 @@ func NewSession(opts Options) (*Session, error) {
 		return nil, fmt.Errorf("interp: prelude: %w", err)
 	}
 	rt.SetPanicHandler(s.goroutinePanic)
+	// Helpers (display, progress bars, the models' results) publish to the
+	// cell that owns the calling goroutine, or the latest cell for
+	// goroutines no cell owns.
+	display.SetCurrent(func() mime.Publisher {
+		c := rt.Current()
+		if c == nil {
+			c = rt.Last()
+		}
+		if c != nil {
+			if p, ok := c.Value.(mime.Publisher); ok {
+				return p
+			}
+		}
+		return nil
+	})
 	return s, nil
 }
 
@@ -342,6 +359,17 @@ func (discard) Update(mime.Bundle, string)         {}
 func (discard) Clear(bool)                         {}
 func (discard) Input(string, bool) (string, error) { return "", mime.ErrNoStdin }
 
+// importedName reports whether a package is imported under name.
+func (s *Session) importedName(name string) bool {
+	for k := range s.imported {
+		n, p, _ := strings.Cut(k, " ")
+		if n == name || (n == "" && path.Base(strings.Trim(p, "`\"")) == name) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Session) known(name string) bool {
 	_, ok := s.cur[name]
 	return ok || s.poisoned[name]
@@ -354,6 +382,16 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	s.n++
 	n := s.n
 	s.result, s.resSet = mime.Bundle{}, false
+	if paths := autoImports(code, s.known, s.importedName); len(paths) > 0 {
+		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
+		ip, err := prepare(n, imp, s.known, false)
+		if err == nil {
+			err = s.declare(ip)
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 	p, err := prepare(n, code, s.known, false)
 	if err != nil {
 		return b, err

@@ -1,0 +1,314 @@
+"""CPython side of the fidelity benchmark (go run ./interp/fidelity).
+
+Each experiment is a subcommand that prints one JSON object of timings in
+seconds (or counts) on stdout; the Go program runs the same experiment
+under its models and sets the two side by side. Standard library only.
+
+    python3 experiments.py cpu2 '{"n": 1500000}'
+"""
+import asyncio
+import concurrent.futures
+import json
+import logging
+import sys
+import threading
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+
+# --- workloads (the articles' experiments, written for this benchmark) ---
+
+def sum_squares(n):
+    total = 0
+    for i in range(n):
+        total += i ** 2
+    return total
+
+
+def countdown(n):
+    while n > 0:
+        n -= 1
+
+
+def is_prime(n):
+    if n < 2:
+        return False
+    for i in range(2, int(n ** 0.5) + 1):
+        if n % i == 0:
+            return False
+    return True
+
+
+def count_primes(n):
+    return sum(1 for x in range(2, n) if is_prime(x))
+
+
+def fetch(url):
+    with urllib.request.urlopen(url) as resp:
+        return len(resp.read())
+
+
+def clock():
+    return time.perf_counter()
+
+
+def in_threads(fns):
+    ts = [threading.Thread(target=f) for f in fns]
+    start = clock()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return clock() - start
+
+
+def serially(fns):
+    start = clock()
+    for f in fns:
+        f()
+    return clock() - start
+
+
+# --- experiments ---
+
+def exp_time(p):
+    """Time one call of a workload (to calibrate the Go side)."""
+    f = {"sum_squares": sum_squares, "countdown": countdown, "count_primes": count_primes}[p["work"]]
+    best = None
+    for _ in range(p.get("repeat", 1)):
+        start = clock()
+        f(p["n"])
+        el = clock() - start
+        best = el if best is None else min(best, el)
+    return {"seconds": best}
+
+
+def exp_cpu2(p):
+    """Two CPU-bound calls, one after the other vs in two threads."""
+    f = {"sum_squares": sum_squares, "countdown": countdown}[p["work"]]
+    n = p["n"]
+    serial, threads = [], []
+    for _ in range(p.get("repeat", 1)):
+        serial.append(serially([lambda: f(n)] * 2))
+        threads.append(in_threads([lambda: f(n)] * 2))
+    return {"serial": min(serial), "threads": min(threads)}
+
+
+def calibrate(f, target):
+    """The n for which f(n) takes about target seconds (fastest of 3)."""
+    n = 10000
+    while True:
+        el = min(serially([lambda: f(n)]) for _ in range(3))
+        if el >= target / 4:
+            return max(1, int(n * target / el))
+        n *= 4
+
+
+def exp_cpu_io(p):
+    """A CPU-bound call and an HTTP request of the same length (p['target']
+    seconds, the CPU work calibrated just before), serially vs in two threads."""
+    url = p["url"]
+    n = calibrate(sum_squares, p["target"])
+    serial, threads = [], []
+    for _ in range(p.get("repeat", 1)):
+        serial.append(serially([lambda: sum_squares(n), lambda: fetch(url)]))
+        threads.append(in_threads([lambda: fetch(url), lambda: sum_squares(n)]))
+    return {"serial": min(serial), "threads": min(threads), "n": n}
+
+
+def exp_primes4(p):
+    """count_primes(N) four times: serially vs in four threads (timeit number=3)."""
+    n, number = p["n"], p.get("number", 3)
+    serial, threads = [], []
+    for _ in range(p.get("repeat", 1)):
+        serial.append(sum(serially([lambda: count_primes(n)] * 4) for _ in range(number)))
+        threads.append(sum(in_threads([lambda: count_primes(n)] * 4) for _ in range(number)))
+    return {"serial": min(serial), "threads": min(threads)}
+
+
+def exp_convoy(p):
+    """An I/O thread (1 ms waits) next to a CPU-bound thread: how late does
+    it get the GIL back after each wait, for each switch interval?"""
+    out = {}
+    for interval in p["intervals"]:
+        sys.setswitchinterval(interval)
+        stop = threading.Event()
+
+        def spin():
+            while not stop.is_set():
+                pass
+
+        lat = []
+
+        def io():
+            for _ in range(p["waits"]):
+                start = clock()
+                time.sleep(p["wait"])
+                lat.append(clock() - start - p["wait"])
+            stop.set()
+
+        in_threads([spin, io])
+        lat.sort()
+        out[str(interval)] = {"mean": sum(lat) / len(lat), "median": lat[len(lat) // 2]}
+    sys.setswitchinterval(0.005)
+    # the same waits with no CPU thread, for the cost of the sleep itself
+    lat = []
+    for _ in range(p["waits"]):
+        start = clock()
+        time.sleep(p["wait"])
+        lat.append(clock() - start - p["wait"])
+    out["alone"] = {"mean": sum(lat) / len(lat)}
+    return out
+
+
+def setup_log():
+    logging.basicConfig(format="%(asctime)s:%(threadName)s:%(message)s", datefmt="%H:%M:%S",
+                        level=logging.INFO, stream=sys.stderr, force=True)
+
+
+def delay_message(name, delay):
+    logging.info("%s received", name)
+    time.sleep(delay)
+    logging.info("Printing %s", name)
+
+
+async def async_delay_message(name, delay, blocking=False):
+    logging.info("%s received", name)
+    if blocking:
+        time.sleep(delay)
+    else:
+        await asyncio.sleep(delay)
+    logging.info("Printing %s", name)
+
+
+def exp_delay(p):
+    """The delay_message experiments of 'AsyncIO, Threading, and
+    Multiprocessing in Python', with every delay scaled by p['unit']."""
+    setup_log()
+    u = p["unit"]
+    out = {}
+    out["sync"] = serially([lambda: delay_message("TWO", 2 * u), lambda: delay_message("THREE", 3 * u)])
+    out["threads"] = in_threads([lambda: delay_message("TWO", 2 * u), lambda: delay_message("THREE", 3 * u)])
+    start = clock()
+    with concurrent.futures.ThreadPoolExecutor() as ex:
+        fs = [ex.submit(delay_message, "TWO", 2 * u), ex.submit(delay_message, "THREE", 3 * u)]
+        for f in fs:
+            f.result()
+    out["pool"] = clock() - start
+
+    async def tasks():
+        a = asyncio.create_task(async_delay_message("TWO", 2 * u))
+        b = asyncio.create_task(async_delay_message("THREE", 3 * u))
+        await a
+        await b
+
+    start = clock()
+    asyncio.run(tasks())
+    out["tasks"] = clock() - start
+    names = ["ONE", "TWO", "THREE", "FOUR", "FIVE"]
+
+    async def gather(blocking):
+        await asyncio.gather(*[async_delay_message(nm, (i + 1) * u, blocking and nm == "THREE")
+                               for i, nm in enumerate(names)])
+
+    start = clock()
+    asyncio.run(gather(False))
+    out["gather"] = clock() - start
+    start = clock()
+    asyncio.run(gather(True))
+    out["stalled"] = clock() - start
+    return out
+
+
+def exp_http(p):
+    """Four requests to /delay/{d}: serially, in four threads, as four asyncio tasks."""
+    url = p["url"]
+    out = {"serial": serially([lambda: fetch(url)] * 4), "threads": in_threads([lambda: fetch(url)] * 4)}
+
+    async def get(u):
+        parts = urlsplit(u)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        writer.write(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        body = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        return len(body)
+
+    async def main():
+        await asyncio.gather(*[get(url) for _ in range(4)])
+
+    start = clock()
+    asyncio.run(main())
+    out["tasks"] = clock() - start
+    return out
+
+
+counter = 0
+
+
+def tick():
+    pass
+
+
+def increment(n, between):
+    global counter
+    for _ in range(n):
+        v = counter
+        if between:
+            tick()
+        counter = v + 1
+
+
+def exp_race(p):
+    """Lost updates: read-sleep-write in two threads with and without a lock
+    and in two asyncio tasks; increments with and without a call between the
+    read and the write."""
+    global counter
+    db = {"value": 0}
+    lock = threading.Lock()
+
+    def update(use_lock):
+        def body():
+            v = db["value"]
+            time.sleep(p["pause"])
+            db["value"] = v + 1
+        if use_lock:
+            with lock:
+                body()
+        else:
+            body()
+
+    out = {}
+    for use_lock in (False, True):
+        db["value"] = 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+            for _ in range(2):
+                ex.submit(update, use_lock)
+        out["threads_lock" if use_lock else "threads"] = db["value"]
+
+    async def aupdate():
+        v = db["value"]
+        await asyncio.sleep(p["pause"])
+        db["value"] = v + 1
+
+    async def amain():
+        await asyncio.gather(aupdate(), aupdate())
+
+    db["value"] = 0
+    asyncio.run(amain())
+    out["tasks"] = db["value"]
+    n = p["n"]
+    for between in (False, True):
+        counter = 0
+        out["time_call" if between else "time_plain"] = serially([lambda: increment(n, between)])
+        counter = 0
+        in_threads([lambda: increment(n, between)] * 2)
+        out["lost_call" if between else "lost_plain"] = 2 * n - counter
+    return out
+
+
+if __name__ == "__main__":
+    name, params = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+    print(json.dumps(globals()["exp_" + name](params)))

@@ -1,0 +1,94 @@
+package threading_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gokernel/gokernel/interp/gil/threading"
+	"github.com/gokernel/gokernel/interp/rt"
+	"github.com/gokernel/gokernel/interp/timeline"
+)
+
+func TestMisuseIsAClearError(t *testing.T) {
+	r := threading.New("test", nil, nil)
+	tests := []struct {
+		name string
+		f    func()
+		want error
+	}{
+		{"start twice", func() { th := r.Go("", func() {}); th.Start() }, threading.ErrStartedTwice},
+		{"release an unlocked lock", func() { r.NewLock().Release() }, threading.ErrUnlocked},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := rt.Protect(tc.f)
+			err, _ := p.Value.(error)
+			if p == nil || !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want a panic with %v", p, tc.want)
+			}
+		})
+	}
+	r.JoinAll()
+}
+
+func TestSyncPrimitives(t *testing.T) {
+	r := threading.New("test", nil, nil)
+	ev := r.NewEvent()
+	if ev.WaitTimeout(time.Millisecond) {
+		t.Error("unset event reported set")
+	}
+	r.Go("setter", func() { ev.Set() })
+	ev.Wait()
+	ev.Clear()
+	if ev.IsSet() {
+		t.Error("cleared event still set")
+	}
+	q := r.NewQueue(0)
+	if _, ok := q.TryGet(); ok {
+		t.Error("TryGet on an empty queue")
+	}
+	q.Put("a")
+	q.Put("b")
+	if q.Len() != 2 || q.Get() != "a" {
+		t.Error("queue order")
+	}
+	l := r.NewLock()
+	if !l.TryAcquire() || l.TryAcquire() || !l.Locked() {
+		t.Error("TryAcquire")
+	}
+	l.Release()
+	var never *threading.Thread = r.Thread("idle", func() {})
+	never.Join() // never started: returns
+	if never.Alive() || threading.CurrentName() != "MainThread" {
+		t.Error("names and liveness")
+	}
+	var inside string
+	r.Go("named", func() { inside = threading.CurrentName() }).Join()
+	if inside != "named" {
+		t.Errorf("CurrentName in a thread = %q", inside)
+	}
+}
+
+func TestReportTable(t *testing.T) {
+	clock := &timeline.FakeClock{}
+	rec := timeline.NewWithClock(clock)
+	lane := threading.NewLane(rec, "T")
+	lane.Enter(timeline.Running, "")
+	clock.Advance(3 * time.Millisecond)
+	lane.Enter(timeline.Sleeping, "")
+	clock.Advance(2 * time.Millisecond)
+	lane.End()
+	rep := threading.NewReport("model", rec, map[string]int{"GIL switches": 4})
+	l := rep.Lane("T")
+	if l.Running != 3*time.Millisecond || l.Sleeping != 2*time.Millisecond || rep.Wall != 5*time.Millisecond {
+		t.Errorf("totals %+v wall %v", l, rep.Wall)
+	}
+	s := rep.String()
+	for _, want := range []string{"T", "GIL switches", "4"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report text lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+// Package lesson holds the small helpers the lesson notebooks use to state
+// what they teach and to set our measurements beside the article's and
+// CPython's.
+//
+//	lesson.Fact("emulated-GIL threads give no CPU speedup", speedup, 0.75, 1.25,
+//		"two threads share one GIL, so they take as long as running one after the other")
+//
+//	py := lesson.Python(`
+//	import json, sys, time
+//	n = int(sys.argv[1])
+//	t0 = time.perf_counter(); sum(i * i for i in range(n))
+//	print(json.dumps({"serial": time.perf_counter() - t0}))
+//	`, 2_000_000)
+//	serial := py.Get("serial") // seconds, or NaN when python3 is missing
+//
+//	lesson.Published("Asynchronous Python [Part 1]: Mastering GIL, Multithreading, and Multiprocessing").
+//		Add("2 threads ÷ 1 thread", "×", 3.83/3.92, py.Get("speedup"), goSpeedup)
+//
+// # Facts
+//
+// Fact shows a one-line verdict ("✓ emulated-GIL threads give no CPU
+// speedup: 1.02× (expected 0.75–1.25×)") and records the fact in the
+// output's metadata under "gokernel_fact" ({"name", "value", "lo", "hi",
+// "holds"}), which the notebook tests read back from executed lessons. Bands
+// should be wide enough for a busy 2-core machine: a fact is a claim about
+// the model, not a benchmark target. FactIn does the same with another unit
+// ("s", "ms", "" for a plain count). A fact that cannot be measured (CPython
+// missing) is shown with Skip and records nothing, so it neither passes nor
+// fails.
+//
+// # CPython beside the Go model
+//
+// Python writes code to a temporary file and runs it with the python3 on
+// PATH (PYTHON overrides it), passing args as sys.argv[1:]. The code prints
+// whatever it likes; its last line must be a JSON object, whose numbers
+// become the result's values. Without python3 the result is marked Skipped,
+// its values are NaN (shown as "—" in tables), and a note says so. The
+// child runs in its own process group, which is killed when it exceeds its
+// timeout, so a lesson never leaves a Python process behind.
+//
+// # Published figures
+//
+// Published returns a table citing an article by title, with a row per
+// measure: the figure the article published, CPython measured here, the Go
+// model measured here, and the ratios between them.
+package lesson

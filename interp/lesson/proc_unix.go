@@ -1,0 +1,22 @@
+//go:build unix
+
+package lesson
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// ownGroup puts the child in a process group of its own, so that killGroup
+// reaches the processes it starts as well.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// killGroup kills the child's process group; it is harmless when the group
+// is already gone.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
