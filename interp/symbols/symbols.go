@@ -14,4 +14,4 @@ import "reflect"
 // Symbols maps "import/path/name" to the package's exported symbols.
 var Symbols = map[string]map[string]reflect.Value{}
 
-//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/gokernel/gokernel/kernel/mime github.com/gokernel/gokernel/interp/rt github.com/gokernel/gokernel/interp/timeline github.com/gokernel/gokernel/interp/display github.com/gokernel/gokernel/interp/bench github.com/gokernel/gokernel/interp/subprocess
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/gokernel/gokernel/kernel/mime github.com/gokernel/gokernel/interp/rt github.com/gokernel/gokernel/interp/timeline github.com/gokernel/gokernel/interp/display github.com/gokernel/gokernel/interp/bench github.com/gokernel/gokernel/interp/subprocess github.com/gokernel/gokernel/interp/gil github.com/gokernel/gokernel/interp/gil/threading github.com/gokernel/gokernel/interp/goroutines github.com/gokernel/gokernel/interp/eventloop github.com/gokernel/gokernel/interp/workloads github.com/gokernel/gokernel/interp/lesson

@@ -1,0 +1,136 @@
+"""Executes every notebook through real Jupyter tooling and checks it.
+
+For each notebook in notebooks/ (the index, the lessons, the template):
+  * nbclient runs it on the gokernel kernelspec; no cell may produce an error
+    output, and a lesson must finish within 2 minutes;
+  * `gokernel execute` (the Go-only runner) runs it too, and every cell must
+    produce the same output types (output_type and MIME types) as under
+    nbclient;
+  * the facts the lesson teaches are checked from its outputs: cells record
+    them with lesson.Fact(...) (interp/lesson), which puts
+    {"gokernel_fact": {"name", "value", "lo", "hi", "holds"}} in an output's
+    metadata; every fact must hold, and each lesson must record at least one;
+  * no process the lesson started outlives the kernel.
+
+Executed copies are saved under $GOKERNEL_ARTIFACTS/executed/ for reading.
+"""
+import glob
+import json
+import os
+import subprocess
+import time
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL = os.environ.get("GOKERNEL_KERNEL_NAME", "gokernel")
+BIN = os.environ.get("GOKERNEL_BIN", "")
+ART = os.path.join(os.environ.get("GOKERNEL_ARTIFACTS", os.path.join(ROOT, "..", ".ci", "artifacts")), "executed")
+LESSON_LIMIT_S = 120
+
+NOTEBOOKS = sorted(
+    os.path.relpath(p, ROOT)
+    for p in glob.glob(os.path.join(ROOT, "**", "*.ipynb"), recursive=True)
+    if "node_modules" not in p and ".ipynb_checkpoints" not in p
+)
+
+
+def output_types(nb):
+    """Per code cell, the set of (output_type, MIME types) it produced."""
+    cells = []
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        kinds = set()
+        for o in c.get("outputs", []):
+            if o.output_type == "stream":
+                kinds.add(("stream", o.name))
+            elif o.output_type in ("display_data", "execute_result"):
+                kinds.add((o.output_type, tuple(sorted(o.data))))
+            else:
+                kinds.add((o.output_type,))
+        cells.append(kinds)
+    return cells
+
+
+def facts(nb):
+    out = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            f = o.get("metadata", {}).get("gokernel_fact")
+            if f:
+                out.append(f)
+    return out
+
+
+def errors(nb):
+    return [
+        f"cell {i}: {o.ename}: {o.evalue}"
+        for i, c in enumerate(nb.cells)
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
+
+
+def descendants(pid):
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        kids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return kids + [g for k in kids for g in descendants(k)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_notebook(path, tmp_path):
+    os.makedirs(ART, exist_ok=True)
+    src = os.path.join(ROOT, path)
+    nb = nbformat.read(src, as_version=4)
+    client = NotebookClient(
+        nb, kernel_name=KERNEL, timeout=180, coalesce_streams=True,
+        resources={"metadata": {"path": os.path.dirname(src)}},
+    )
+    t0 = time.monotonic()
+    with client.setup_kernel():
+        kernel_pid = client.km.provisioner.process.pid
+        client.execute()  # raises CellExecutionError on an error output
+        elapsed = time.monotonic() - t0
+        leftovers_before_shutdown = descendants(kernel_pid)
+    name = path.replace(os.sep, "__")
+    nbformat.write(nb, os.path.join(ART, name))
+    assert not errors(nb), errors(nb)
+    if path.startswith("lessons" + os.sep):
+        assert elapsed < LESSON_LIMIT_S, f"{path} took {elapsed:.0f} s (limit {LESSON_LIMIT_S} s)"
+
+    # Nothing the lesson started survives the kernel: give it a moment to exit.
+    deadline = time.monotonic() + 5
+    alive = [p for p in leftovers_before_shutdown if os.path.exists(f"/proc/{p}")]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in alive if os.path.exists(f"/proc/{p}")]
+    assert not alive, f"processes left behind by {path}: {alive}"
+
+    fs = facts(nb)
+    if path.startswith("lessons" + os.sep):
+        assert fs, f"{path} records no facts (lesson.Fact)"
+    bad = [f for f in fs if not f.get("holds")]
+    assert not bad, "facts that do not hold:\n" + "\n".join(json.dumps(f) for f in bad)
+
+    # The Go-only runner gives the same output types, cell by cell.
+    assert BIN, "GOKERNEL_BIN is not set (.ci/test sets it)"
+    out = tmp_path / "headless.ipynb"
+    r = subprocess.run([BIN, "execute", "--output", str(out), src], capture_output=True, text=True, timeout=300,
+                       cwd=os.path.dirname(src))
+    assert r.returncode == 0, r.stdout + r.stderr
+    headless = nbformat.read(str(out), as_version=4)
+    nbformat.validate(headless)
+    a, b = output_types(nb), output_types(headless)
+    assert len(a) == len(b)
+    diffs = [(i, sorted(x), sorted(y)) for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    assert not diffs, "output types differ between nbclient and gokernel execute:\n" + "\n".join(map(str, diffs))
