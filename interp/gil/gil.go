@@ -36,7 +36,12 @@
 // beyond what CPython's does.
 //
 // Code that never reaches a checkpoint (a long compiled call) keeps the
-// lock, as a C function holding the GIL does.
+// lock, as a C function holding the GIL does. Goroutines started inside a
+// thread (a go statement) are not threads: they run outside the GIL.
+//
+// Each thread runs on an OS thread of its own (Options.GoroutineThreads
+// turns that off), so that handing the lock over costs an operating-system
+// wake-up, as it does in CPython.
 package gil
 
 import (

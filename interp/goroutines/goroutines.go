@@ -44,14 +44,6 @@ func New(o Options) *Runtime {
 	return &Runtime{threading.New(name, nil, o.Recorder)}
 }
 
-// Parallel runs fn(0) ... fn(n-1) on n threads of m and waits for them all;
-// it is shorthand for n Go calls and a join.
-func Parallel(m threading.Model, n int, fn func(i int)) {
-	ts := make([]*threading.Thread, n)
-	for i := range n {
-		ts[i] = m.Go("", func() { fn(i) })
-	}
-	for _, t := range ts {
-		t.Join()
-	}
-}
+// Parallel runs fn(0) ... fn(n-1) on n threads of m and joins them; it is
+// m.Parallel, kept for callers of the first version of this package.
+func Parallel(m threading.Model, n int, fn func(i int)) { m.Parallel(n, fn) }

@@ -47,7 +47,7 @@ func TestSameWorkloadUnderBothModels(t *testing.T) {
 			m := mk()
 			var c workloads.Counter
 			lock := m.NewLock()
-			goroutines.Parallel(m, 2, func(int) {
+			m.Parallel(2, func(int) {
 				workloads.UpdateCounter(nil, &c, func() { rt.Sleep(10 * time.Millisecond) }, lock)
 				workloads.SumSquares(100000)
 			})
@@ -75,7 +75,7 @@ func TestSameWorkloadUnderBothModels(t *testing.T) {
 func TestLostUpdateWithoutGIL(t *testing.T) {
 	m := goroutines.New(goroutines.Options{})
 	var c workloads.Counter
-	goroutines.Parallel(m, 2, func(int) {
+	m.Parallel(2, func(int) {
 		workloads.UpdateCounter(nil, &c, func() { rt.Sleep(20 * time.Millisecond) }, nil)
 	})
 	if c.Value() != 1 {

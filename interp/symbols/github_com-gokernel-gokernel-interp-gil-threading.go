@@ -64,6 +64,7 @@ type _github_com_gokernel_gokernel_interp_gil_threading_Model struct {
 	WNewLock  func() *threading.Lock
 	WNewPool  func(workers int) *threading.Pool
 	WNewQueue func(maxsize int) *threading.Queue
+	WParallel func(n int, fn func(i int))
 	WRecorder func() *timeline.Recorder
 	WReport   func() threading.Report
 	WRun      func(fn func())
@@ -91,6 +92,9 @@ func (W _github_com_gokernel_gokernel_interp_gil_threading_Model) NewPool(worker
 }
 func (W _github_com_gokernel_gokernel_interp_gil_threading_Model) NewQueue(maxsize int) *threading.Queue {
 	return W.WNewQueue(maxsize)
+}
+func (W _github_com_gokernel_gokernel_interp_gil_threading_Model) Parallel(n int, fn func(i int)) {
+	W.WParallel(n, fn)
 }
 func (W _github_com_gokernel_gokernel_interp_gil_threading_Model) Recorder() *timeline.Recorder {
 	return W.WRecorder()

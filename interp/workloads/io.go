@@ -134,8 +134,9 @@ func Fetch(url string) (int, error) {
 	return int(n), nil
 }
 
-// FetchBody GETs url and returns the body, without touching any scheduler
-// (the event loop runs it off the loop).
+// FetchBody GETs url and returns the body. Unlike Fetch it is not a
+// blocking call for the GIL (no rt.Blocking): use it off any emulated
+// thread, e.g. inside eventloop's Task.IO.
 func FetchBody(url string) ([]byte, error) {
 	resp, err := client.Get(url)
 	if err != nil {

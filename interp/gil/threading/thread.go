@@ -42,6 +42,7 @@ type Model interface {
 	Go(name string, fn func()) *Thread
 	Run(fn func())
 	JoinAll()
+	Parallel(n int, fn func(i int))
 	NewLock() *Lock
 	NewEvent() *Event
 	NewQueue(maxsize int) *Queue
@@ -128,6 +129,17 @@ func (r *Runtime) Go(name string, fn func()) *Thread {
 	t := r.Thread(name, fn)
 	t.Start()
 	return t
+}
+
+// Parallel runs fn(0) ... fn(n-1) on n new threads and joins them.
+func (r *Runtime) Parallel(n int, fn func(i int)) {
+	ts := make([]*Thread, n)
+	for i := range n {
+		ts[i] = r.Go("", func() { fn(i) })
+	}
+	for _, t := range ts {
+		t.Join()
+	}
 }
 
 // Name returns the thread's name.
