@@ -6,7 +6,8 @@
 //	go run ./install --name gokernel-dev
 //	go run ./install --uninstall
 //
-// The binary is copied into the kernelspec directory, so kernel.json points
+// The binaries (the kernel and its interpreter process) are copied into the
+// kernelspec directory, so kernel.json points
 // at an absolute path that only this kernelspec owns. No `jupyter` command is
 // needed: the directory is found and written the way jupyter_core would.
 package main
@@ -52,13 +53,16 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, kernelspec.BinaryName)
-	fmt.Println("Building the kernel (go build ./kernel/cmd/gokernel) ...")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/gokernel/gokernel/kernel/cmd/gokernel")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fail(fmt.Errorf("install: building the kernel failed (run this from the gokernel checkout): %w", err))
+	wbin := filepath.Join(tmp, kernelspec.WorkerName)
+	fmt.Println("Building the kernel and its interpreter (go build ./kernel/cmd/...) ...")
+	for out, pkg := range map[string]string{bin: "gokernel", wbin: "gokernel-worker"} {
+		build := exec.Command("go", "build", "-trimpath", "-o", out, "github.com/gokernel/gokernel/kernel/cmd/"+pkg)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fail(fmt.Errorf("install: building %s failed (run this from the gokernel checkout): %w", pkg, err))
+		}
 	}
-	o.Binary = bin
+	o.Binary, o.Worker = bin, wbin
 	dir, err := kernelspec.Install(o)
 	if err != nil {
 		fail(err)
@@ -69,7 +73,7 @@ func main() {
 Start it with:
   jupyter lab notebooks/                 (then pick "%s" in the launcher)
   jupyter console --kernel=%s
-  %s execute notebooks/lessons/01-gil-threads-processes.ipynb   (no Python needed)
+  %s execute notebooks/lessons/01-gil-threads-and-processes.ipynb   (no Python needed)
 `, o.Name, dir, filepath.Join(dir, kernelspec.BinaryName), displayName(o), o.Name, filepath.Join(dir, kernelspec.BinaryName))
 }
 

@@ -34,6 +34,9 @@ const DefaultDisplayName = "Go (gokernel)"
 // BinaryName is the file name of the kernel binary inside the spec directory.
 const BinaryName = "gokernel"
 
+// WorkerName is the file name of the interpreter binary beside it.
+const WorkerName = "gokernel-worker"
+
 // Options says where and what to install. The zero value installs for the
 // current user under the default name.
 type Options struct {
@@ -49,6 +52,9 @@ type Options struct {
 	// directory, so that the kernelspec owns its binary and uninstalling
 	// removes both. "" keeps Argv0 as given.
 	Binary string
+	// Worker is the path of a built gokernel-worker binary (the interpreter
+	// process) to copy beside Binary, where the kernel looks for it.
+	Worker string
 	// Argv0 is the command kernel.json runs when Binary is "": an absolute path.
 	Argv0 string
 }
@@ -192,6 +198,15 @@ func Install(o Options) (dir string, err error) {
 			argv0 += ".exe"
 		}
 		if err := copyFile(o.Binary, argv0, 0o755); err != nil {
+			return "", err
+		}
+	}
+	if o.Worker != "" {
+		dst := filepath.Join(dir, WorkerName)
+		if runtime.GOOS == "windows" {
+			dst += ".exe"
+		}
+		if err := copyFile(o.Worker, dst, 0o755); err != nil {
 			return "", err
 		}
 	}

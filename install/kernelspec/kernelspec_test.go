@@ -47,7 +47,7 @@ func TestInstallUninstall(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Prefix: filepath.Join(tmp, "env"), Name: "gk-test", Binary: bin}
+	o := Options{Prefix: filepath.Join(tmp, "env"), Name: "gk-test", Binary: bin, Worker: bin}
 	dir, err := Install(o)
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +72,10 @@ func TestInstallUninstall(t *testing.T) {
 	if spec.InterruptMode != "message" || spec.Language != "go" || spec.DisplayName != "Go (gokernel) [gk-test]" {
 		t.Errorf("spec = %+v", spec)
 	}
-	if fi, err := os.Stat(spec.Argv[0]); err != nil || fi.Mode()&0o111 == 0 {
-		t.Errorf("binary not installed executable: %v", err)
+	for _, b := range []string{spec.Argv[0], filepath.Join(dir, WorkerName)} {
+		if fi, err := os.Stat(b); err != nil || fi.Mode()&0o111 == 0 {
+			t.Errorf("%s not installed executable: %v", b, err)
+		}
 	}
 	for name, size := range map[string]int{"logo-64x64.png": 64, "logo-32x32.png": 32} {
 		f, err := os.Open(filepath.Join(dir, name))

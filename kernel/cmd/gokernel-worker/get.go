@@ -18,7 +18,7 @@ func runGet(args []string) error {
 	fs := flag.NewFlagSet("get", flag.ExitOnError)
 	gopath := fs.String("gopath", interp.DefaultGOPATH(), "GOPATH-style `DIR` the kernel reads third-party sources from")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: gokernel get [-gopath DIR] MODULE[@VERSION]...\n\nFetches each module and its dependencies with `go mod download` and lays its\nsources out under DIR/src, where cells' imports find them. Flags:\n")
+		fmt.Fprintf(fs.Output(), "usage: gokernel get (or gokernel-worker get) [-gopath DIR] MODULE[@VERSION]...\n\nFetches each module and its dependencies with `go mod download` and lays its\nsources out under DIR/src, where cells' imports find them. Flags:\n")
 		fs.PrintDefaults()
 	}
 	fs.Parse(args)
@@ -35,4 +35,17 @@ func runGet(args []string) error {
 		fmt.Printf("%s is importable from cells (sources under %s/src)\n", m, *gopath)
 	}
 	return nil
+}
+
+// exitError ends the program with a status and no further message.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func asExit(err error, target *exitError) bool {
+	e, ok := err.(exitError)
+	if ok {
+		*target = e
+	}
+	return ok
 }

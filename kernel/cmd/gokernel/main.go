@@ -7,9 +7,10 @@
 //	gokernel get MODULE[@VERSION]…       make a third-party module importable from cells
 //	gokernel version
 //
-// Two more subcommands are internal: `worker` is the interpreter process the
-// kernel supervises, and `subprocess-worker` is a worker process of the
-// subprocess (multiprocessing) model.
+// The interpreter runs in a second binary, gokernel-worker, installed beside
+// this one: the kernel supervises it over pipes (package interp/worker), so
+// this process stays small, starts in milliseconds and survives anything a
+// cell does.
 package main
 
 import (
@@ -17,18 +18,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gokernel/gokernel/install/kernelspec"
-	"github.com/gokernel/gokernel/interp"
-	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/interp/worker"
 	"github.com/gokernel/gokernel/kernel"
 	"github.com/gokernel/gokernel/kernel/nbexec"
@@ -36,9 +38,6 @@ import (
 
 // The worker client is what the kernel and the runner evaluate cells with.
 var _ kernel.Evaluator = (*worker.Client)(nil)
-
-// The session is what the worker process serves.
-var _ worker.Evaluator = (*interp.Session)(nil)
 
 const usage = `gokernel: a Jupyter kernel for Go
 
@@ -53,9 +52,6 @@ Run "gokernel COMMAND -h" for a command's flags.
 `
 
 func main() {
-	if subprocess.IsChild() { // a worker of the subprocess model, whatever its arguments
-		runSubprocessWorker()
-	}
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -63,10 +59,6 @@ func main() {
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
 	switch cmd {
-	case "worker":
-		err = runWorker()
-	case "subprocess-worker":
-		runSubprocessWorker()
 	case "kernel":
 		err = runKernel(args)
 	case "execute":
@@ -113,16 +105,46 @@ func version() string {
 	return "dev"
 }
 
-// runWorker is the interpreter process: one yaegi session served over the
-// pipes its parent (the worker.Client) set up.
-func runWorker() error {
-	s, err := interp.NewSession(interp.Options{})
+// workerCommand is the interpreter process's argv: gokernel-worker from
+// this binary's folder (where install puts both), else from PATH.
+func workerCommand() ([]string, error) {
+	name := "gokernel-worker"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), name); fileExists(p) {
+			return []string{p}, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return []string{p}, nil
+	}
+	return nil, errors.New("cannot find gokernel-worker, the interpreter binary, beside this one or on PATH (reinstall with `go run ./install`)")
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// runGet hands `gokernel get` to the interpreter binary, which knows where
+// the interpreter reads third-party sources.
+func runGet(args []string) error {
+	argv, err := workerCommand()
 	if err != nil {
 		return err
 	}
-	shareDeclarations(s)
-	defer subprocess.Shutdown() // no worker process outlives the interpreter
-	return worker.Serve(s)
+	cmd := exec.Command(argv[0], append([]string{"get"}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return exitError(ee.ExitCode())
+		}
+		return err
+	}
+	return nil
 }
 
 func runKernel(args []string) error {
@@ -139,7 +161,11 @@ func runKernel(args []string) error {
 	}
 	// The interpreter process starts in the background now, so that it is
 	// ready by the first execute_request without delaying kernel_info.
-	ev := worker.New(worker.Options{Log: os.Stderr})
+	argv, err := workerCommand()
+	if err != nil {
+		return err
+	}
+	ev := worker.New(worker.Options{Command: argv, Log: os.Stderr})
 	k, err := kernel.New(info, ev, kernel.Options{Log: logger, Version: version()})
 	if err != nil {
 		ev.Close()
@@ -208,6 +234,7 @@ func runExecute(args []string) error {
 	allowErrors := fs.Bool("allow-errors", false, "run every cell even after one fails (the exit status still says so)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit per cell (0 for none)")
 	quiet := fs.Bool("quiet", false, "do not print progress")
+	verbose := fs.Bool("verbose", false, "also print the interpreter process's diagnostics")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: gokernel execute [flags] NB.ipynb...\n\nRuns each notebook top to bottom in a fresh interpreter, as `jupyter execute` does,\nand saves the outputs in nbformat 4 when asked to. Flags:\n")
 		fs.PrintDefaults()
@@ -225,7 +252,7 @@ func runExecute(args []string) error {
 	defer stop()
 	failed := 0
 	for _, path := range paths {
-		if err := executeOne(ctx, path, *output, *outDir, *inplace, *allowErrors, *timeout, *quiet); err != nil {
+		if err := executeOne(ctx, path, *output, *outDir, *inplace, *allowErrors, *timeout, *quiet, *verbose); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
 			failed++
 		}
@@ -239,7 +266,7 @@ func runExecute(args []string) error {
 	return nil
 }
 
-func executeOne(ctx context.Context, path, output, outDir string, inplace, allowErrors bool, timeout time.Duration, quiet bool) error {
+func executeOne(ctx context.Context, path, output, outDir string, inplace, allowErrors bool, timeout time.Duration, quiet, verbose bool) error {
 	nb, err := nbexec.Read(path)
 	if err != nil {
 		return err
@@ -250,7 +277,15 @@ func executeOne(ctx context.Context, path, output, outDir string, inplace, allow
 	}
 	// A fresh interpreter per notebook, in the notebook's folder, as a new
 	// kernel started by nbclient would be.
-	ev := worker.New(worker.Options{Dir: dir, Log: os.Stderr})
+	argv, err := workerCommand()
+	if err != nil {
+		return err
+	}
+	var logw io.Writer
+	if verbose {
+		logw = os.Stderr
+	}
+	ev := worker.New(worker.Options{Command: argv, Dir: dir, Log: logw})
 	defer ev.Close()
 	opts := nbexec.Options{CellTimeout: timeout, AllowErrors: allowErrors}
 	if !quiet {
@@ -337,7 +372,11 @@ func runInstall(args []string) error {
 	if err != nil {
 		return err
 	}
-	o.Binary = self
+	w, err := workerCommand()
+	if err != nil {
+		return err
+	}
+	o.Binary, o.Worker = self, w[0]
 	dir, err := kernelspec.Install(o)
 	if err != nil {
 		return err
