@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/kernel/mime"
 )
 
@@ -86,6 +87,9 @@ func runCellFile(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Worker processes of the subprocess model load this session's
+	// declarations (the kernel's worker does the same).
+	subprocess.SetCellSource(s.DeclSource)
 	for _, c := range parseCellFile(t, name) {
 		rec := &mime.Recorder{}
 		if in, ok := c.opts["inputs"]; ok {

@@ -28,8 +28,29 @@
 //     statements become rt.Go with arguments evaluated first, selects and
 //     statement receives get an interrupt case, recover() cannot swallow
 //     an interrupt;
-//   - Go 1.22 per-iteration loop variables where a closure captures them,
-//     range over int, min, max, clear, and labeled break out of a select.
+//   - a loop body whose closures capture a loop variable or a variable
+//     declared in the body runs in a function literal per iteration (Go
+//     1.22 loop variables, fresh body variables; break, continue, return
+//     and labels keep working: loops.go); range over int, min, max,
+//     clear, and labeled break out of a select;
+//   - every top-level func also gets a value companion, the one wrapper
+//     compiled code sees when the func is passed as a value, named in the
+//     subprocess registry, so pool.Map(square, xs) runs a cell's func in
+//     worker processes (companionSuffix);
+//   - declarations that use a variable the cell's statements declare
+//     (x := 1; func f() int { return x }) are declared right after that
+//     statement (lateUnits);
+//   - a final value whose cell-declared type has a Bundle, HTML, SVG or
+//     Markdown method renders rich: the method is called in the cell
+//     (Session.showRich), as yaegi's values lose their methods on the way
+//     to compiled code.
 //
-// func main declared in a cell runs once, at the end of that cell.
+// func main declared in a cell runs once, at the end of that cell (or
+// after the statement declaring a variable it uses).
+//
+// # Memory
+//
+// yaegi keeps every compiled syntax tree for its debugger; the session
+// drops those lists and old line tables, so memory stays flat over
+// thousands of cells (retain.go).
 package interp

@@ -66,6 +66,7 @@ func demangle(s string) string {
 	if !strings.Contains(s, mark) {
 		return s
 	}
+	s = strings.ReplaceAll(s, companionSuffix, "")
 	s = versioned.ReplaceAllString(s, "$1")
 	s = strings.ReplaceAll(s, mark+"show(", "(")
 	s = strings.ReplaceAll(s, mark+"cell", "cell")

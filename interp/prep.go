@@ -1,12 +1,12 @@
 package interp
 
 import (
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
 	"go/token"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -25,7 +25,23 @@ type unit struct {
 	recv   string   // receiver type of a method
 	pieces []piece
 	refs   map[string]bool // global names it mentions
+	// companion: a func that also declares its value wrapper (see
+	// companionSuffix), so cells can pass it to compiled code.
+	companion bool
 }
+
+// companionSuffix ends the internal name of a func's value companion:
+// for a func declared as squareǂ2, the session also declares
+//
+//	var squareǂ2ǂǂ = ǂ.NameFunc(squareǂ2, "square").(func(int) int)
+//
+// and writes every use of square as a value (not a call) as squareǂ2ǂǂ.
+// yaegi hands compiled code a fresh reflect.MakeFunc wrapper each time an
+// interpreted func value is passed, so compiled code (the subprocess
+// model's pools) could not tell which notebook function it got; the
+// companion is one wrapper, made once and named in the subprocess
+// registry by its closure pointer, that reaches compiled code every time.
+const companionSuffix = mark + mark
 
 // A step is a part of a cell's statements, run in order: a group of
 // short variable declarations (x := ..., compiled as a block in yaegi's
@@ -36,6 +52,8 @@ type step struct {
 	names  []string // variables declared by a vars step
 	pieces []piece
 	plain  []piece // for the final step: the same without ǂshow, for void calls
+	value  []piece // for the final step: ǂv := the expression (see Session.showRich)
+	after  []*unit // declarations that use this step's variables, declared after it (see lateUnits)
 }
 
 // A plan is a preprocessed cell.
@@ -51,7 +69,10 @@ type plan struct {
 
 // prepare parses a cell and instruments it. The result still refers to
 // global names symbolically; the session resolves them when it renders.
-func prepare(n int, code string, known func(string) bool, rangeIdents bool) (*plan, error) {
+//
+// known reports whether a name is declared in the session; funcValue
+// whether it is a func with a value companion (nil: none is).
+func prepare(n int, code string, known, funcValue func(string) bool, rangeIdents bool) (*plan, error) {
 	chunks := splitCell([]byte(code))
 	cs := &cellSrc{n: n, src: code}
 	var b strings.Builder
@@ -84,7 +105,8 @@ func prepare(n int, code string, known func(string) bool, rangeIdents bool) (*pl
 		return nil, parseError(cs, fset, err)
 	}
 	p := &plan{cell: cs}
-	w := &walker{t: &tmpl{src: syn, cell: cs}, fset: fset, f: f, known: known, plan: p, rangeIdents: rangeIdents, globals: map[*ast.Object]bool{}}
+	w := &walker{t: &tmpl{src: syn, cell: cs}, fset: fset, f: f, known: known, funcValue: funcValue, plan: p, rangeIdents: rangeIdents,
+		globals: map[*ast.Object]bool{}, callees: map[*ast.Ident]bool{}, cellFuncs: map[string]bool{}}
 	return w.run()
 }
 
@@ -112,6 +134,13 @@ type walker struct {
 	globals     map[*ast.Object]bool // objects of the cell's own globals
 	defined     map[string]bool      // names the cell defines
 	tmp         int
+	loops       map[ast.Stmt]*loopPlan   // loops whose body runs in a func literal (loops.go)
+	branchDone  map[*ast.BranchStmt]bool // branches those rewrite
+
+	funcValue func(string) bool   // a session func with a value companion
+	cellFuncs map[string]bool     // the cell's funcs that get a companion
+	callees   map[*ast.Ident]bool // names in call position, f(...)
+	declName  map[*ast.Ident]bool // names being declared (func f)
 }
 
 func (w *walker) off(p token.Pos) int { return w.fset.Position(p).Offset }
@@ -128,6 +157,15 @@ func (w *walker) run() (*plan, error) {
 	for _, d := range f.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == mark+"cell" {
 			body = fd.Body
+		}
+	}
+	w.declName = map[*ast.Ident]bool{}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
+			w.declName[fd.Name] = true
+			if hasCompanion(fd) {
+				w.cellFuncs[fd.Name.Name] = true
+			}
 		}
 	}
 	for _, o := range f.Scope.Objects {
@@ -174,6 +212,7 @@ func (w *walker) run() (*plan, error) {
 	}
 
 	// Instrument everything, then cut the file into units and steps.
+	w.planLoops()
 	ast.Inspect(f, w.visit)
 	w.t.sortEdits()
 
@@ -222,12 +261,19 @@ func (w *walker) run() (*plan, error) {
 				u.kind = "init"
 				u.names = nil
 			}
+			if hasCompanion(d) {
+				u.companion = true
+				w.finishUnit(u, d, w.companion(d)...)
+				continue
+			}
 			w.finishUnit(u, d)
 		}
 	}
 
+	late := w.lateUnits(varNames)
+
 	// Statements: consecutive var declarations form a vars step, anything
-	// else a code step.
+	// else a code step. A step after which declarations are due ends there.
 	for i, st := range body.List {
 		s, e := w.off(st.Pos()), w.off(st.End())
 		var ps []piece
@@ -245,6 +291,7 @@ func (w *walker) run() (*plan, error) {
 				// ǂv := e; ǂ.Show(fmt.Sprint(ǂv), ǂv): yaegi applies String and
 				// Error when the value goes straight to a compiled function.
 				ps = append([]piece{{text: mark + "v := ", cell: w.t.cell, syn: s, ins: true}}, ps[:len(ps)-1]...)
+				value := ps
 				fn := ".Show("
 				if _, isCall := es.X.(*ast.CallExpr); isCall {
 					fn = ".ShowCall("
@@ -252,18 +299,95 @@ func (w *walker) run() (*plan, error) {
 				ps = append(ps, piece{text: "; " + mark + fn + mark + "fmt.Sprint(" + mark + "v), " + mark + "v)\n"})
 				// Its own step: yaegi loses the value of an interpreted
 				// type passed to ǂshow after other calls in the same func.
-				p.steps = append(p.steps, step{pieces: ps, plain: plain})
+				p.steps = append(p.steps, step{pieces: ps, plain: plain, value: value, after: late[i]})
 				continue
 			}
 		}
-		if n := len(p.steps); n > 0 && p.steps[n-1].vars == isVars {
+		if n := len(p.steps); n > 0 && p.steps[n-1].vars == isVars && p.steps[n-1].after == nil {
 			p.steps[n-1].pieces = append(p.steps[n-1].pieces, ps...)
 			p.steps[n-1].names = append(p.steps[n-1].names, varNames[i]...)
 		} else {
 			p.steps = append(p.steps, step{vars: isVars, pieces: ps, names: varNames[i]})
 		}
+		p.steps[len(p.steps)-1].after = late[i]
 	}
 	return p, nil
+}
+
+// lateUnits takes out of the plan the declarations that use a variable
+// the cell's statements declare (x := 1; func f() int { return x }), and
+// returns them by the index of the statement after which they can be
+// declared: the last one declaring a variable they use, directly or
+// through another such declaration. A method goes with its receiver type,
+// and the type with its methods. (Go allows this at package level, where
+// every name is declared before any code runs; a cell runs its statements
+// in order, so they wait for the variable.)
+func (w *walker) lateUnits(varNames [][]string) map[int][]*unit {
+	declaredBy := map[string]int{} // statement variable -> last statement declaring it
+	for i, names := range varNames {
+		for _, n := range names {
+			declaredBy[n] = i
+		}
+	}
+	unitNames := map[string]bool{}
+	for _, u := range w.plan.units {
+		for _, n := range u.names {
+			unitNames[n] = true
+		}
+	}
+	at := map[*unit]int{}
+	for _, u := range w.plan.units {
+		for r := range u.refs {
+			if i, ok := declaredBy[r]; ok && !unitNames[r] {
+				if _, set := at[u]; !set || i > at[u] {
+					at[u] = i
+				}
+			}
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, u := range w.plan.units {
+			for _, v := range w.plan.units {
+				k, late := at[v]
+				if !late || u == v {
+					continue
+				}
+				uses := v.kind == "method" && u.kind == "type" && containsName(u.names, v.recv) ||
+					u.kind == "method" && v.kind == "type" && containsName(v.names, u.recv)
+				for _, n := range v.names {
+					uses = uses || u.refs[n]
+				}
+				if cur, ok := at[u]; uses && (!ok || cur < k) {
+					at[u] = k
+					changed = true
+				}
+			}
+		}
+	}
+	out := map[int][]*unit{}
+	var early []*unit
+	for _, u := range w.plan.units {
+		if k, ok := at[u]; ok {
+			out[k] = append(out[k], u)
+		} else {
+			early = append(early, u)
+		}
+	}
+	w.plan.units = early
+	return out
+}
+
+func containsName(names []string, n string) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
 }
 
 // showable reports whether a final expression statement has a value worth
@@ -316,16 +440,60 @@ func recvType(fl *ast.FieldList) string {
 	}
 }
 
-func (w *walker) finishUnit(u *unit, d ast.Decl) {
+func (w *walker) finishUnit(u *unit, d ast.Decl, extra ...piece) {
 	u.pieces = w.t.render(w.off(d.Pos()), w.off(d.End()), nil)
 	u.pieces = append(u.pieces, piece{text: "\n"})
+	u.pieces = append(u.pieces, extra...)
 	u.refs = map[string]bool{}
 	for _, p := range u.pieces {
 		if p.ref != "" {
-			u.refs[p.ref] = true
+			u.refs[strings.TrimSuffix(p.ref, companionSuffix)] = true
 		}
 	}
 	w.plan.units = append(w.plan.units, u)
+}
+
+// hasCompanion reports whether a func declaration gets a value companion
+// (see companionSuffix): plain funcs, not methods, generic funcs (a
+// generic func is no value until instantiated), main or init.
+func hasCompanion(fd *ast.FuncDecl) bool {
+	if fd.Recv != nil || fd.Type.TypeParams != nil || fd.Body == nil {
+		return false
+	}
+	switch fd.Name.Name {
+	case "main", "init", "_", mark + "cell":
+		return false
+	}
+	return true
+}
+
+// companion returns the declaration of fd's value companion:
+//
+//	var squareǂǂ = ǂ.NameFunc(square, "square").(func(x int) int)
+//
+// with every global name (square, the types in the signature) a reference
+// the session resolves, like the declaration's own.
+func (w *walker) companion(fd *ast.FuncDecl) []piece {
+	at := w.off(fd.Pos())
+	name := fd.Name.Name
+	ps := []piece{
+		{text: "var "},
+		{ref: name + companionSuffix, cell: w.t.cell, syn: at, ins: true},
+		{text: " = " + mark + ".NameFunc("},
+		{ref: name, cell: w.t.cell, syn: at, ins: true},
+		{text: ", " + strconv.Quote(name) + ").(func"},
+	}
+	ps = w.t.render(w.off(fd.Type.Params.Pos()), w.off(fd.Type.End()), ps)
+	return append(ps, piece{text: ")\n"})
+}
+
+// isFuncValue reports whether a global name stands for a func with a value
+// companion: one the cell declares, or else one the session has.
+func (w *walker) isFuncValue(name string) bool {
+	if w.defined[name] {
+		return w.cellFuncs[name]
+	}
+	return w.funcValue != nil && w.funcValue(name)
 }
 
 // isGlobalRef reports whether id names a session-level declaration that
@@ -386,9 +554,18 @@ func (w *walker) visit(n ast.Node) bool {
 		w.tick(n.Body.Lbrace)
 	case *ast.Ident:
 		if w.isGlobalRef(n) {
-			w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{ref(n.Name)}})
+			name := n.Name
+			if !w.callees[n] && !w.declName[n] && w.isFuncValue(name) {
+				// A func used as a value: its companion, the one wrapper
+				// compiled code recognises.
+				name += companionSuffix
+			}
+			w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{ref(name)}})
 		}
 	case *ast.CallExpr:
+		if id, ok := n.Fun.(*ast.Ident); ok {
+			w.callees[id] = true
+		}
 		if id, ok := n.Fun.(*ast.Ident); ok && id.Obj == nil && !w.known(id.Name) && !w.defined[id.Name] {
 			switch id.Name {
 			case "min", "max":
@@ -400,10 +577,10 @@ func (w *walker) visit(n ast.Node) bool {
 			}
 		}
 	case *ast.ForStmt:
-		w.loop(n, n.Body, n.Init, nil, nil)
+		w.loop(n, n.Body)
 	case *ast.RangeStmt:
 		w.rangeInt(n)
-		w.loop(n, n.Body, nil, n.Key, n.Value)
+		w.loop(n, n.Body)
 	case *ast.SelectStmt:
 		sep := "; "
 		if len(n.Body.List) == 0 {
@@ -451,146 +628,6 @@ func (w *walker) tick(lbrace token.Pos) {
 	w.t.edits = append(w.t.edits, insert(w.off(lbrace)+1, " "+mark+".Tick();"))
 }
 
-// loop adds the back-edge Tick and, when a closure in the body captures a
-// loop variable, gives each iteration its own copy (Go 1.22 semantics):
-// yaegi shares a body's variables across iterations even when declared in
-// the body, so the body runs in a function literal of its own.
-func (w *walker) loop(n ast.Stmt, body *ast.BlockStmt, init ast.Stmt, key, value ast.Expr) {
-	var vars []*ast.Ident
-	if as, ok := init.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
-		for _, l := range as.Lhs {
-			if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-				vars = append(vars, id)
-			}
-		}
-	}
-	if rs, ok := n.(*ast.RangeStmt); ok && rs.Tok == token.DEFINE {
-		for _, e := range []ast.Expr{key, value} {
-			if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
-				vars = append(vars, id)
-			}
-		}
-	}
-	captured := capturedVars(body, vars)
-	if len(captured) == 0 {
-		w.tick(body.Lbrace)
-		return
-	}
-	_, isFor := n.(*ast.ForStmt)
-	if !wrappable(body, captured, isFor) {
-		l, _ := w.t.cell.lineCol(w.t.cell.cellOffset(w.off(n.Pos())))
-		w.plan.warnings = append(w.plan.warnings, fmt.Sprintf(
-			"line %d: a closure captures loop variable %s; yaegi shares it across iterations (Go 1.21 semantics), so every closure sees its last value. Pass it as an argument: func(%s T) {...}(%s)",
-			l, captured[0].Name, captured[0].Name, captured[0].Name))
-		w.tick(body.Lbrace)
-		return
-	}
-	var outer, inner []string
-	for _, v := range captured {
-		nn := w.fresh("lv")
-		outer = append(outer, nn)
-		inner = append(inner, v.Name)
-		// Rename the variable in the loop header.
-		ast.Inspect(n, func(x ast.Node) bool {
-			if x == body {
-				return false
-			}
-			if id, ok := x.(*ast.Ident); ok && id.Obj == v.Obj {
-				w.t.edits = append(w.t.edits, edit{pos: w.off(id.Pos()), end: w.off(id.End()), parts: []part{lit(nn)}})
-			}
-			return true
-		})
-	}
-	w.t.edits = append(w.t.edits,
-		insert(w.off(body.Lbrace)+1, " "+mark+".Tick(); func() { "+strings.Join(inner, ", ")+" := "+strings.Join(outer, ", ")+"; _ = "+inner[0]+";"),
-		insert(w.off(body.Rbrace), " }();"))
-}
-
-// capturedVars returns the loop variables that a function literal in body
-// refers to, or whose address is taken.
-func capturedVars(body *ast.BlockStmt, vars []*ast.Ident) []*ast.Ident {
-	var out []*ast.Ident
-	for _, v := range vars {
-		if v.Obj == nil {
-			continue
-		}
-		found := false
-		ast.Inspect(body, func(n ast.Node) bool {
-			if found {
-				return false
-			}
-			switch x := n.(type) {
-			case *ast.FuncLit:
-				ast.Inspect(x.Body, func(m ast.Node) bool {
-					if id, ok := m.(*ast.Ident); ok && id.Obj == v.Obj {
-						found = true
-					}
-					return !found
-				})
-				return false
-			case *ast.GoStmt:
-				found = found || mentions(x.Call, v.Obj)
-			case *ast.UnaryExpr:
-				if id, ok := x.X.(*ast.Ident); ok && x.Op == token.AND && id.Obj == v.Obj {
-					found = true
-				}
-			}
-			return true
-		})
-		if found {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func mentions(n ast.Node, o *ast.Object) bool {
-	found := false
-	ast.Inspect(n, func(m ast.Node) bool {
-		if id, ok := m.(*ast.Ident); ok && id.Obj == o {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
-
-// wrappable reports whether a loop body can run inside a function literal:
-// no return, break, continue, goto or label outside nested function
-// literals, and (for a three-clause loop) no assignment to a captured
-// variable, which the wrapper would not carry to the next iteration.
-func wrappable(body *ast.BlockStmt, vars []*ast.Ident, isFor bool) bool {
-	ok := true
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.FuncLit:
-			return false
-		case *ast.ReturnStmt, *ast.BranchStmt, *ast.LabeledStmt:
-			ok = false
-		case *ast.AssignStmt:
-			if isFor && x.Tok != token.DEFINE {
-				for _, l := range x.Lhs {
-					for _, v := range vars {
-						if id, isID := l.(*ast.Ident); isID && id.Obj == v.Obj {
-							ok = false
-						}
-					}
-				}
-			}
-		case *ast.IncDecStmt:
-			if id, isID := x.X.(*ast.Ident); isID && isFor {
-				for _, v := range vars {
-					if id.Obj == v.Obj {
-						ok = false
-					}
-				}
-			}
-		}
-		return ok
-	})
-	return ok
-}
-
 // rangeInt rewrites `for i := range n` (Go 1.22), which yaegi v0.16.1 does
 // not know, into a counting loop, when n is plainly an integer: a literal, a
 // len or cap call, a conversion to an integer type, arithmetic; and, on the
@@ -624,6 +661,9 @@ func (w *walker) rangeInt(n *ast.RangeStmt) {
 	k := w.fresh("k")
 	if id, ok := n.Key.(*ast.Ident); ok && id.Name != "_" {
 		k = id.Name
+		if p := w.loops[n]; p != nil && p.rename[id.Obj] != "" {
+			k = p.rename[id.Obj]
+		}
 	}
 	lim := w.fresh("n")
 	xs, xe := w.off(n.X.Pos()), w.off(n.X.End())
@@ -659,7 +699,7 @@ func (w *walker) labeled(ls *ast.LabeledStmt) {
 					return false
 				}
 			case *ast.BranchStmt:
-				if inSelect && x.Tok == token.BREAK && x.Label != nil && x.Label.Name == ls.Label.Name {
+				if inSelect && x.Tok == token.BREAK && x.Label != nil && x.Label.Name == ls.Label.Name && !w.branchDone[x] {
 					w.t.edits = append(w.t.edits, edit{pos: w.off(x.Pos()), end: w.off(x.End()), parts: []part{lit("goto " + target)}})
 					used = true
 				}
@@ -675,15 +715,18 @@ func (w *walker) labeled(ls *ast.LabeledStmt) {
 
 // goStmt rewrites `go f(x, y)` into
 //
-//	{ ǂg1 := x; ǂg2 := y; ǂ.Go(func() { f(ǂg1, ǂg2) }) }
+//	ǂ.Go(func() func() { ǂg1 := x; ǂg2 := y; return func() { f(ǂg1, ǂg2) } }())
 //
 // so the arguments (and a method value's receiver) are evaluated at the go
 // statement, as Go does, and the goroutine belongs to the cell and has its
-// panics recovered.
+// panics recovered. The temporaries live in a frame of their own: yaegi
+// gives a function literal passed to compiled code (ǂ.Go) the frame it is
+// created in, which a loop reuses, so in a plain block every goroutine a
+// loop started would see the last iteration's arguments.
 func (w *walker) goStmt(g *ast.GoStmt) {
 	call := g.Call
 	var parts []part
-	parts = append(parts, lit("{ "))
+	parts = append(parts, lit(mark+".Go(func() func() { "))
 	fn := []part{sub(w.off(call.Fun.Pos()), w.off(call.Fun.End()))}
 	switch f := call.Fun.(type) {
 	case *ast.FuncLit, *ast.Ident:
@@ -724,11 +767,11 @@ func (w *walker) goStmt(g *ast.GoStmt) {
 	if call.Ellipsis.IsValid() {
 		args = append(args, lit("..."))
 	}
-	parts = append(parts, lit(mark+".Go(func() { "))
+	parts = append(parts, lit("return func() { "))
 	parts = append(parts, fn...)
 	parts = append(parts, lit("("))
 	parts = append(parts, args...)
-	parts = append(parts, lit(") }) }"))
+	parts = append(parts, lit(") } }())"))
 	w.t.edits = append(w.t.edits, edit{pos: w.off(g.Pos()), end: w.off(g.End()), parts: parts})
 	// The call's own parts still need their instrumentation.
 	ast.Inspect(call, w.visit)

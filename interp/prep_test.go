@@ -44,7 +44,7 @@ func TestPrepare(t *testing.T) {
 		warn      bool
 	}{
 		{"tick in loops and funcs", "func f() { for { } }", []string{"func f() { ǂ.Tick(); for { ǂ.Tick(); } }"}, false},
-		{"go statement", "go f(x, 1)", []string{"{ ǂg1 := x; ǂ.Go(func() { f(ǂg1, 1) }) }"}, false},
+		{"go statement", "go f(x, 1)", []string{"ǂ.Go(func() func() { ǂg1 := x; return func() { f(ǂg1, 1) } }())"}, false},
 		{"go method value", "func h(o T) { go o.m(x) }", []string{"ǂgf1 := o.m;", "ǂgf1(ǂg2)"}, false},
 		{"select", "select { case <-c: }", []string{"case <-ǂ.Done(): ǂ.Stop();"}, false},
 		{"receive statement", "<-c", []string{"select { case <-c: case <-ǂ.Done(): ǂ.Stop() }"}, false},
@@ -53,14 +53,25 @@ func TestPrepare(t *testing.T) {
 		{"clear", "clear(m)", []string{"ǂ.Clear(m)"}, false},
 		{"recover", "defer func() { recover() }()", []string{"ǂ.Repanic(recover())"}, false},
 		{"loop var captured", "for i := 0; i < 3; i++ { go func() { use(i) }() }", []string{"for ǂlv1 := 0; ǂlv1 < 3; ǂlv1++", "func() { i := ǂlv1;"}, false},
-		{"loop var captured and modified", "for i := 0; i < 3; i++ { i++; fs = append(fs, func() int { return i }) }", nil, true},
+		{"loop var captured and modified", "for i := 0; i < 3; i++ { i++; fs = append(fs, func() int { return i }) }",
+			[]string{"func() { i := ǂlv1; defer func() { ǂlv1 = i }(); _ = i;"}, false},
+		{"body var captured", "for _, s := range xs { u := s; f(func() string { return u }) }",
+			[]string{"for _, s := range xs { ǂ.Tick(); func() {  u := s;", " }(); }"}, false},
+		{"body var captured with exits", "func g() (int, error) {\nL:\nfor { u := 1; f(func() int { return u }); if u > 0 { break }; if u < 0 { continue L }; return u, nil } }",
+			[]string{"ǂc3 := func() int {", "return 1 }", "return 2 }", "{ ǂr1 = u; ǂr2 = nil; return 3 }",
+				"if ǂc3 == 1 { break }; if ǂc3 == 2 { continue }; if ǂc3 == 3 { return ǂr1, ǂr2 }"}, false},
+		{"loop with defer is left alone", "for _, s := range xs { u := s; defer func() { use(u) }() }", nil, true},
 		{"labeled break in select", "L:\nfor { select { default: break L } }", []string{"goto ǂbrkL", "}; ǂbrkL: ;"}, false},
 		{"final value", "x := 1\nx", []string{"ǂv := x; ǂ.Show("}, false},
 		{"print is not a value", "fmt.Println(1)", []string{"fmt.Println(1)"}, false},
+		{"func value companion", "type T int\nfunc sq(x T) T { return x }\nf(sq, sq(1))\ng := sq",
+			[]string{"var sqǂǂ = ǂ.NameFunc(sq, \"sq\").(func(x T) T)", "f(sqǂǂ, sq(1))", "g := sqǂǂ"}, false},
+		{"no companion for generics and methods", "func id[T any](x T) T { return x }\nfunc (t T) M() {}\nf(id[int])",
+			[]string{"f(id[int])"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := prepare(1, tt.src, func(string) bool { return false }, false)
+			p, err := prepare(1, tt.src, func(string) bool { return false }, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,6 +91,9 @@ func TestPrepare(t *testing.T) {
 			if (len(p.warnings) > 0) != tt.warn {
 				t.Errorf("warnings %q, want some: %v", p.warnings, tt.warn)
 			}
+			if tt.name == "no companion for generics and methods" && strings.Contains(got, companionSuffix) {
+				t.Errorf("rendered\n%s\nhas a companion", got)
+			}
 			if tt.name == "print is not a value" && p.show {
 				t.Error("Println shown as a value")
 			}
@@ -88,7 +102,7 @@ func TestPrepare(t *testing.T) {
 }
 
 func TestPrepareSyntaxError(t *testing.T) {
-	_, err := prepare(1, "x := 1\ny := (2", func(string) bool { return false }, false)
+	_, err := prepare(1, "x := 1\ny := (2", func(string) bool { return false }, nil, false)
 	e, ok := err.(*Error)
 	if !ok || e.Ename != "SyntaxError" || !strings.HasPrefix(e.Msg, "line 2:") {
 		t.Fatalf("got %v, want a SyntaxError on line 2", err)

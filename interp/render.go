@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"go/token"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,8 +134,9 @@ type rendered struct {
 	cell   int  // cell number
 	keep   bool // a declaration file: keep its position map
 	src    string
-	starts []int   // offset of each piece in src
-	pieces []piece // with ref resolved into text
+	starts []int       // offset of each piece in src
+	pieces []piece     // with ref resolved into text
+	tf     *token.File // in yaegi's FileSet, once parsed
 }
 
 // renderFile writes pieces out, resolving references with name.
@@ -155,7 +157,11 @@ func renderFile(fname, header string, pieces []piece, name func(string) string) 
 	add(piece{text: header})
 	for _, p := range pieces {
 		if p.ref != "" {
-			p.text = name(p.ref)
+			if base, ok := strings.CutSuffix(p.ref, companionSuffix); ok {
+				p.text = name(base) + companionSuffix
+			} else {
+				p.text = name(p.ref)
+			}
 			p.ins = true
 		}
 		add(p)

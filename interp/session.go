@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/interp/rt"
+	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/interp/symbols"
 	"github.com/gokernel/gokernel/kernel/mime"
 	yaegi "github.com/traefik/yaegi/interp"
@@ -68,6 +69,8 @@ type Session struct {
 	nextFile int
 	recent   []int // ids of statement files kept for the last cells' panics
 
+	rich map[string]bool // rich-display methods some cell type has (richMethods)
+
 	declMu sync.Mutex
 	decls  []string // cells that declared something, for completion
 
@@ -92,6 +95,7 @@ func NewSession(opts Options) (*Session, error) {
 		imported: map[string]bool{},
 		files:    map[int]*rendered{},
 		traces:   map[int64][]string{},
+		rich:     map[string]bool{},
 	}
 	if s.opts.InterruptGrace == 0 {
 		s.opts.InterruptGrace = 400 * time.Millisecond
@@ -213,7 +217,22 @@ func (s *Session) host() yaegi.Exports {
 		"Stop":    reflect.ValueOf(func() { panic(rt.Interrupted{}) }),
 		"Repanic": reflect.ValueOf(repanic),
 		"Clear":   reflect.ValueOf(clearValue),
-		"Show":    reflect.ValueOf(s.show),
+		// The value companions of cell funcs (see companionSuffix).
+		"NameFunc": reflect.ValueOf(subprocess.NameFunc),
+		"Show":     reflect.ValueOf(s.show),
+		"ShowRich": reflect.ValueOf(func(text, mimeType, data string) {
+			s.result = mime.Bundle{Data: map[string]any{mime.Text: demangle(text), mimeType: data}}
+			s.resSet = true
+		}),
+		"ShowBundle": reflect.ValueOf(func(text string, b mime.Bundle) {
+			if b.Data == nil {
+				b.Data = map[string]any{}
+			}
+			if _, ok := b.Data[mime.Text]; !ok {
+				b.Data[mime.Text] = demangle(text)
+			}
+			s.result, s.resSet = b, true
+		}),
 		"ShowCall": reflect.ValueOf(func(text string, v any) {
 			// yaegi lets a call with no result be assigned; what it
 			// assigns is the function itself. No value, then.
@@ -370,6 +389,13 @@ func (s *Session) importedName(name string) bool {
 	return false
 }
 
+// funcValue reports whether name is a func with a value companion (see
+// companionSuffix).
+func (s *Session) funcValue(name string) bool {
+	u := s.units[name]
+	return s.kind[name] == "func" && u != nil && u.companion
+}
+
 func (s *Session) known(name string) bool {
 	_, ok := s.cur[name]
 	return ok || s.poisoned[name]
@@ -384,7 +410,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	s.result, s.resSet = mime.Bundle{}, false
 	if paths := autoImports(code, s.known, s.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
-		ip, err := prepare(n, imp, s.known, false)
+		ip, err := prepare(n, imp, s.known, s.funcValue, false)
 		if err == nil {
 			err = s.declare(ip)
 		}
@@ -392,7 +418,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 			return b, err
 		}
 	}
-	p, err := prepare(n, code, s.known, false)
+	p, err := prepare(n, code, s.known, s.funcValue, false)
 	if err != nil {
 		return b, err
 	}
@@ -406,7 +432,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	}
 	declares := len(p.units) > 0
 	for _, st := range p.steps {
-		declares = declares || st.vars
+		declares = declares || st.vars || len(st.after) > 0
 	}
 	if declares {
 		s.remember(code)
@@ -414,6 +440,18 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	for k, st := range p.steps {
 		if err := s.runStep(c, p, k, st); err != nil {
 			return b, err
+		}
+		if len(st.after) > 0 {
+			// Declarations that use the variables this step declared.
+			sub := &plan{cell: p.cell, units: st.after}
+			if err := s.declare(sub); err != nil {
+				return b, err
+			}
+			for j, st := range sub.steps { // func main, run once
+				if err := s.runStep(c, p, len(p.steps)+k*10+j, st); err != nil {
+					return b, err
+				}
+			}
 		}
 	}
 	if s.resSet {
@@ -575,6 +613,13 @@ func (s *Session) declare(p *plan) error {
 		delete(s.poisoned, n)
 	}
 	for _, u := range p.units {
+		if u.kind == "method" {
+			for _, m := range richMethods {
+				if strings.HasSuffix(u.names[0], "."+m.name) {
+					s.rich[m.name] = true
+				}
+			}
+		}
 		for _, n := range u.names {
 			s.kind[n] = u.kind
 			if u.kind == "var" {
@@ -652,6 +697,40 @@ func (s *Session) sortedUnits() []*unit {
 	return us
 }
 
+// richMethods are the methods that make a value whose type a cell
+// declares render rich as a cell's final value, in order of preference.
+// Compiled types are found by show's type switch; interpreted values lose
+// their methods on the way to compiled code (yaegi builds their types with
+// reflect, without methods), and yaegi's interface assertions on them
+// fail, so the session calls the method in the cell itself.
+var richMethods = []struct{ name, call string }{
+	{"Bundle", mark + ".ShowBundle(" + mark + "fmt.Sprint(" + mark + "v), " + mark + "v.Bundle())\n"},
+	{"HTML", mark + ".ShowRich(" + mark + "fmt.Sprint(" + mark + "v), \"" + mime.HTML + "\", " + mark + "v.HTML())\n"},
+	{"SVG", mark + ".ShowRich(" + mark + "fmt.Sprint(" + mark + "v), \"" + mime.SVG + "\", " + mark + "v.SVG())\n"},
+	{"Markdown", mark + ".ShowRich(" + mark + "fmt.Sprint(" + mark + "v), \"" + mime.Markdown + "\", " + mark + "v.Markdown())\n"},
+}
+
+// showRich runs a final-value step as ǂv := expr; ǂ.ShowRich(..., ǂv.HTML())
+// for each rich method some cell type has, until one compiles (the
+// value's type has that method). It reports whether one did, and the
+// step's error then.
+func (s *Session) showRich(p *plan, st step, fname, header string, name func(string) string) (bool, error) {
+	if st.value == nil {
+		return false, nil
+	}
+	for _, m := range richMethods {
+		if !s.rich[m.name] {
+			continue
+		}
+		pieces := append(append([]piece(nil), st.value...), piece{text: "; " + m.call}, piece{text: "}\n"})
+		err := s.eval(renderFile(fname, header, pieces, name), p.cell, false)
+		if err == nil || !isCompile(err) {
+			return true, err
+		}
+	}
+	return false, nil
+}
+
 // runStep evaluates one group of statements.
 func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	overlay := map[string]string{}
@@ -668,6 +747,9 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 		header = "package main\nfunc main() {\n"
 	}
 	tail := "}\n"
+	if done, err := s.showRich(p, st, fname, header, s.nameIn(overlay)); done {
+		return err
+	}
 	pieces := append(append([]piece(nil), st.pieces...), piece{text: tail})
 	r := renderFile(fname, header, pieces, s.nameIn(overlay))
 	err := s.eval(r, p.cell, st.vars)
@@ -679,7 +761,7 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	}
 	if err != nil && isNilType(err) {
 		// yaegi panics on range over an int variable: rewrite such loops and retry.
-		if p2, perr := prepare(p.cell.n, p.cell.src, s.known, true); perr == nil && k < len(p2.steps) {
+		if p2, perr := prepare(p.cell.n, p.cell.src, s.known, s.funcValue, true); perr == nil && k < len(p2.steps) {
 			st2 := p2.steps[k]
 			pieces = append(append([]piece(nil), st2.pieces...), piece{text: tail})
 			r = renderFile(fname, header, pieces, s.nameIn(overlay))
@@ -754,6 +836,9 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		fmt.Fprintf(os.Stderr, "---- %s\n%s", r.name, src)
 	}
 	f, perr := parser.ParseFile(s.i.FileSet(), "_.go", src, parser.ParseComments)
+	if f != nil {
+		r.tf = s.i.FileSet().File(f.Pos())
+	}
 	if perr != nil {
 		return s.compileErr(perr.Error(), cs)
 	}
@@ -767,6 +852,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	if cerr != nil {
 		return s.compileErr(cerr.Error(), cs)
 	}
+	dropDebugTrees(s.i)
 	gid := rt.GoID()
 	s.takeTrace(gid)
 	_, xerr := s.i.Execute(prog)
@@ -889,6 +975,11 @@ func (s *Session) forget(n int) {
 	for _, id := range s.recent {
 		if r := s.files[id]; r != nil && r.cell < n-keep {
 			delete(s.files, id)
+			if r.tf != nil {
+				// Its line table, kept by yaegi's FileSet forever otherwise
+				// (see dropDebugTrees).
+				s.i.FileSet().RemoveFile(r.tf)
+			}
 			continue
 		}
 		kept = append(kept, id)
