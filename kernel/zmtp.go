@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -64,10 +65,11 @@ type zsocket struct {
 
 // peer is one ZMTP connection to a zsocket.
 type peer struct {
-	s    *zsocket
-	raw  net.Conn
-	conn *zmq4.Conn
-	id   []byte // ROUTER routing id
+	s     *zsocket
+	raw   net.Conn
+	guard *frameGuard // raw, buffered and size-checked, under conn
+	conn  *zmq4.Conn
+	id    []byte // ROUTER routing id
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -147,7 +149,7 @@ func (s *zsocket) accept() {
 func (s *zsocket) open(raw net.Conn) {
 	defer s.wg.Done()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
-	guarded := &frameGuard{Conn: raw}
+	guarded := newFrameGuard(raw)
 	conn, err := zmq4.Open(guarded, null.Security(), s.typ, nil, true, nil)
 	if err != nil {
 		s.log.Printf("kernel: %s: handshake with %s failed: %v", s.name, raw.RemoteAddr(), err)
@@ -155,7 +157,8 @@ func (s *zsocket) open(raw net.Conn) {
 		return
 	}
 	raw.SetDeadline(time.Time{})
-	p := &peer{s: s, raw: raw, conn: conn, topics: make(map[string]bool)}
+	guarded.bufferWrites()
+	p := &peer{s: s, raw: raw, guard: guarded, conn: conn, topics: make(map[string]bool)}
 	p.cond = sync.NewCond(&p.mu)
 
 	s.mu.Lock()
@@ -304,6 +307,12 @@ func (p *peer) write() {
 		}
 		p.mu.Unlock()
 		err := p.conn.SendMsg(zmq4.NewMsgFrom(frames...))
+		p.mu.Lock()
+		more := len(p.queue) > 0
+		p.mu.Unlock()
+		if err == nil && !more {
+			err = p.guard.Flush() // the queue is empty: send the batch
+		}
 		p.mu.Lock()
 		p.sending = false
 		p.mu.Unlock()
@@ -455,17 +464,52 @@ func (s *zsocket) close() {
 // stray or hostile 8-byte length would otherwise exhaust memory.
 type frameGuard struct {
 	net.Conn
-	pos   int    // bytes of the 64-byte greeting seen
-	state int    // 0: flags; 1-8: size bytes; 10: body
-	long  bool   // frame has an 8-byte size
-	size  uint64 // frame size being read
-	left  uint64 // body bytes left
+	r *bufio.Reader // zmq4 reads a frame in small pieces: one syscall each without this
+
+	wmu   sync.Mutex
+	w     *bufio.Writer // after the handshake: a message's frames leave in one write
+	pos   int           // bytes of the 64-byte greeting seen
+	state int           // 0: flags; 1-8: size bytes; 10: body
+	long  bool          // frame has an 8-byte size
+	size  uint64        // frame size being read
+	left  uint64        // body bytes left
 }
 
 var errFrameTooLarge = errors.New("kernel: ZMTP frame larger than 256 MiB")
 
+func newFrameGuard(c net.Conn) *frameGuard {
+	return &frameGuard{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
+}
+
+// bufferWrites makes writes collect until Flush. Only after the handshake:
+// zmq4 waits for answers to what it writes there.
+func (g *frameGuard) bufferWrites() {
+	g.wmu.Lock()
+	g.w = bufio.NewWriterSize(g.Conn, 64<<10)
+	g.wmu.Unlock()
+}
+
+func (g *frameGuard) Write(b []byte) (int, error) {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if g.w == nil {
+		return g.Conn.Write(b)
+	}
+	return g.w.Write(b)
+}
+
+// Flush sends what Write collected.
+func (g *frameGuard) Flush() error {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if g.w == nil {
+		return nil
+	}
+	return g.w.Flush()
+}
+
 func (g *frameGuard) Read(b []byte) (int, error) {
-	n, err := g.Conn.Read(b)
+	n, err := g.r.Read(b)
 	for i := 0; i < n; {
 		switch {
 		case g.pos < 64: // the greeting

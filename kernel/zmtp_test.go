@@ -45,7 +45,7 @@ func TestFrameGuard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, size := range []int{1, 7, 4096} { // any read sizes
-				g := &frameGuard{Conn: &pipeConn{r: bytes.NewReader(tt.stream)}}
+				g := newFrameGuard(&pipeConn{r: bytes.NewReader(tt.stream)})
 				buf := make([]byte, size)
 				var err error
 				for err == nil {
