@@ -99,7 +99,8 @@ def test_notebook(path, tmp_path):
     t0 = time.monotonic()
     with client.setup_kernel():
         kernel_pid = client.km.provisioner.process.pid
-        client.execute()  # raises CellExecutionError on an error output
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)  # raises CellExecutionError on an error output
         elapsed = time.monotonic() - t0
         leftovers_before_shutdown = descendants(kernel_pid)
     name = path.replace(os.sep, "__")
