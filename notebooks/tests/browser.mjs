@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const lesson = process.argv[2] || 'lessons/03-threads-processes-async-benchmark.ipynb';
+const lesson = process.argv[2] || 'lessons/03-concurrency-is-not-parallelism.ipynb';
 const artifacts = join(process.env.GOKERNEL_ARTIFACTS || join(here, '..', '..', '.ci', 'artifacts'), 'browser');
 mkdirSync(artifacts, { recursive: true });
 
@@ -47,11 +47,13 @@ cpSync(join(here, '..'), join(work, 'notebooks'), {
 const port = await freePort();
 const token = randomBytes(16).toString('hex');
 const lab = spawn('jupyter', ['lab', '--no-browser', '--ip=127.0.0.1', `--port=${port}`,
-  `--ServerApp.token=${token}`, '--ServerApp.root_dir=' + join(work, 'notebooks'),
+  `--IdentityProvider.token=${token}`, '--allow-root', '--ServerApp.root_dir=' + join(work, 'notebooks'),
   '--LabApp.expose_app_in_browser=True', '--ServerApp.disable_check_xsrf=True',
   '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'],
   { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 let labLog = '';
+let labExited = null;
+lab.on('exit', code => { labExited = code; });
 lab.stdout.on('data', d => { labLog += d; });
 lab.stderr.on('data', d => { labLog += d; });
 
@@ -59,7 +61,10 @@ let browser;
 let failed = false;
 try {
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('JupyterLab to listen', async () => (await fetch(`${base}/api/status?token=${token}`)).ok, 60000);
+  await waitFor('JupyterLab to listen', async () => {
+    if (labExited !== null) throw new Error(`jupyter lab exited with status ${labExited}`);
+    return (await fetch(`${base}/api/status?token=${token}`)).ok;
+  }, 60000);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
