@@ -150,11 +150,7 @@ func NewSession(opts Options) (*Session, error) {
 	// cell that owns the calling goroutine, or the latest cell for
 	// goroutines no cell owns.
 	display.SetCurrent(func() mime.Publisher {
-		c := rt.Current()
-		if c == nil {
-			c = rt.Last()
-		}
-		if c != nil {
+		if c := rt.Output(); c != nil {
 			if p, ok := c.Value.(mime.Publisher); ok {
 				return p
 			}
@@ -249,7 +245,7 @@ var never = make(chan struct{})
 // cellDone is the channel the interrupt case added to every select waits
 // on: the calling goroutine's cell's, or one that is never ready.
 func cellDone() <-chan struct{} {
-	if c := rt.Current(); c != nil {
+	if c := rt.Output(); c != nil {
 		return c.Done()
 	}
 	return never
@@ -1006,7 +1002,7 @@ type router struct {
 }
 
 func (r *router) Write(p []byte) (int, error) {
-	if pub := publisherOf(rt.Current()); pub != nil {
+	if pub := publisherOf(rt.Output()); pub != nil {
 		pub.Stream(r.name, string(p))
 	}
 	return len(p), nil

@@ -84,7 +84,7 @@ type cellWriter struct {
 }
 
 func (w cellWriter) Write(b []byte) (int, error) {
-	if c := rt.Current(); c != nil && c != rt.Last() {
+	if c := rt.Output(); c != nil && c != rt.Last() {
 		if p, ok := c.Value.(mime.Publisher); ok {
 			p.Stream(w.name, string(b))
 			return len(b), nil
