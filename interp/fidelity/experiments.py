@@ -309,6 +309,33 @@ def exp_race(p):
     return out
 
 
+def _noop():
+    pass
+
+
+def exp_processes2(p):
+    """Two CPU-bound calls one after the other vs in two processes, and what
+    starting and joining a process costs (fastest of repeat)."""
+    import multiprocessing
+    n = p["n"]
+    serial, parallel, startup = [], [], []
+    for _ in range(p.get("repeat", 1)):
+        serial.append(serially([lambda: sum_squares(n)] * 2))
+        start = clock()
+        procs = [multiprocessing.Process(target=sum_squares, args=(n,)) for _ in range(2)]
+        for pr in procs:
+            pr.start()
+        for pr in procs:
+            pr.join()
+        parallel.append(clock() - start)
+        start = clock()
+        pr = multiprocessing.Process(target=_noop)
+        pr.start()
+        pr.join()
+        startup.append(clock() - start)
+    return {"serial": min(serial), "parallel": min(parallel), "startup": min(startup)}
+
+
 if __name__ == "__main__":
     name, params = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
     print(json.dumps(globals()["exp_" + name](params)))
