@@ -65,6 +65,30 @@ def facts(nb):
     return out
 
 
+def bundle_problems(nb):
+    """What is wrong with the saved MIME bundles (issue 4): every display
+    carries text/plain; a chart is Vega-Lite v5 with a PNG fallback and no
+    text/html or application/json beside it (JupyterLab would prefer those)."""
+    problems, charts, tables = [], 0, 0
+    for i, c in enumerate(nb.cells):
+        for o in c.get("outputs", []):
+            if o.output_type not in ("display_data", "execute_result"):
+                continue
+            data = o.get("data", {})
+            if "text/plain" not in data:
+                problems.append(f"cell {i}: a {o.output_type} without text/plain: {sorted(data)}")
+            if "application/vnd.vegalite.v5+json" in data:
+                charts += 1
+                extra = {"text/html", "application/json"} & set(data)
+                if extra or "image/png" not in data:
+                    problems.append(f"cell {i}: chart bundle {sorted(data)}")
+                if not str(data["application/vnd.vegalite.v5+json"].get("$schema", "")).endswith("v5.json"):
+                    problems.append(f"cell {i}: Vega-Lite spec without a v5 $schema")
+            elif "<table" in str(data.get("text/html", "")):
+                tables += 1
+    return problems, charts, tables
+
+
 def errors(nb):
     return [
         f"cell {i}: {o.ename}: {o.evalue}"
@@ -106,6 +130,10 @@ def test_notebook(path, tmp_path):
     name = path.replace(os.sep, "__")
     nbformat.write(nb, os.path.join(ART, name))
     assert not errors(nb), errors(nb)
+    problems, charts, tables = bundle_problems(nb)
+    assert not problems, "\n".join(problems)
+    if path.startswith("lessons" + os.sep):
+        assert charts > 0 and tables > 0, f"{path}: {charts} charts and {tables} tables saved; a lesson shows both"
     if path.startswith("lessons" + os.sep):
         assert elapsed < LESSON_LIMIT_S, f"{path} took {elapsed:.0f} s (limit {LESSON_LIMIT_S} s)"
 
