@@ -90,23 +90,48 @@ func currentScheduler() Scheduler {
 }
 
 // SetScheduler installs s (nil removes it) and returns the one it replaced.
+// Requests the replaced scheduler raised and never lowered are dropped with
+// it: a leaked Raise would leave every Tick on its slow path for good,
+// slowing all later cells many times over.
 func SetScheduler(s Scheduler) (previous Scheduler) {
 	var nb *schedulerBox
 	if s != nil {
 		nb = &schedulerBox{s}
 	}
-	if old := sched.Swap(nb); old != nil {
+	old := sched.Swap(nb)
+	if n := raised.Swap(0); n > 0 {
+		pending.Add(-n)
+	}
+	if old != nil {
 		return old.s
 	}
 	return nil
 }
 
+// raised counts the Raises not yet lowered, the scheduler's share of pending.
+var raised atomic.Int32
+
 // Raise asks every Tick to take the slow path (and so call the scheduler's
 // Checkpoint) until the matching Lower.
-func Raise() { pending.Add(1) }
+func Raise() {
+	raised.Add(1)
+	pending.Add(1)
+}
 
-// Lower undoes one Raise.
-func Lower() { pending.Add(-1) }
+// Lower undoes one Raise. Extra calls (after SetScheduler dropped the
+// requests) do nothing.
+func Lower() {
+	for {
+		n := raised.Load()
+		if n <= 0 {
+			return
+		}
+		if raised.CompareAndSwap(n, n-1) {
+			pending.Add(-1)
+			return
+		}
+	}
+}
 
 // Blocking tells the scheduler that the calling goroutine is about to block;
 // call the returned function when it is done. Without a scheduler it costs

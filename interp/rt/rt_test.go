@@ -153,6 +153,21 @@ func TestSchedulerHooks(t *testing.T) {
 	}
 }
 
+func TestSetSchedulerDropsLeakedRaises(t *testing.T) {
+	prev := SetScheduler(&recordingScheduler{})
+	Raise()
+	Raise()
+	Lower()
+	SetScheduler(prev) // one Raise never lowered: it must not outlive its scheduler
+	if got := pending.Load(); got != 0 {
+		t.Fatalf("pending = %d after the scheduler went away", got)
+	}
+	Lower() // a late Lower must not drive pending negative
+	if got := pending.Load(); got != 0 {
+		t.Fatalf("pending = %d after a late Lower", got)
+	}
+}
+
 func BenchmarkTick(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		Tick()

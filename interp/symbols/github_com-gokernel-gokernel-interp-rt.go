@@ -17,6 +17,7 @@ func init() {
 		"GoID":            reflect.ValueOf(rt.GoID),
 		"Last":            reflect.ValueOf(rt.Last),
 		"Lower":           reflect.ValueOf(rt.Lower),
+		"Output":          reflect.ValueOf(rt.Output),
 		"Protect":         reflect.ValueOf(rt.Protect),
 		"Raise":           reflect.ValueOf(rt.Raise),
 		"SetPanicHandler": reflect.ValueOf(rt.SetPanicHandler),

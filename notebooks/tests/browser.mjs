@@ -8,7 +8,7 @@
 // Needs `jupyter` (from .ci/setup's virtualenv) on PATH and the gokernel
 // kernelspec in $JUPYTER_DATA_DIR (.ci/test installs both).
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -117,6 +117,38 @@ try {
   if (report.tables === 0) { failed = true; console.error('no table rendered'); }
   if (report.charts === 0) { failed = true; console.error('no Vega-Lite chart rendered'); }
   if (consoleErrors.length) console.log('page errors (not failing the test):\n  ' + consoleErrors.join('\n  '));
+  // A notebook executed elsewhere (here by `gokernel execute`) opens
+  // untrusted: JupyterLab then hides HTML and SVG outputs, but its charts
+  // (Vega-Lite) must still show.
+  const bin = process.env.GOKERNEL_BIN;
+  if (bin) {
+    const saved = join(work, 'notebooks', 'executed-untrusted.ipynb');
+    const r = spawnSync(bin, ['execute', '--quiet', '--output', saved, join(work, 'notebooks', lesson)],
+      { cwd: join(work, 'notebooks', 'lessons'), encoding: 'utf8', timeout: 300000 });
+    if (r.status !== 0) { failed = true; console.error('gokernel execute failed:', r.stderr); }
+    else {
+      await page.goto(`${base}/lab/tree/executed-untrusted.ipynb?token=${token}`);
+      await waitFor('the executed notebook', () => page.evaluate(() => {
+        const w = window.jupyterapp.shell.currentWidget;
+        return w && w.context && w.context.path === 'executed-untrusted.ipynb' && w.content.widgets.length > 0;
+      }), 60000);
+      await page.waitForTimeout(3000);
+      const saved = await page.evaluate(() => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const cells = [...w.content.model.cells].filter(c => c.type === 'code');
+        return {
+          untrusted: cells.every(c => !c.trusted),
+          charts: [...w.content.node.querySelectorAll('.jp-OutputArea-output')].filter(
+            el => el.querySelector('.vega-embed svg, .vega-embed canvas')).length,
+        };
+      });
+      console.log(`executed copy opened ${saved.untrusted ? 'untrusted' : 'TRUSTED'}: ${saved.charts} charts rendered`);
+      if (!saved.untrusted) { failed = true; console.error('the executed copy was trusted: the check proves nothing'); }
+      if (saved.charts === 0) { failed = true; console.error('no chart rendered in the untrusted notebook'); }
+      const chart2 = await page.$('.vega-embed');
+      if (chart2) { await chart2.scrollIntoViewIfNeeded(); await page.screenshot({ path: join(artifacts, 'untrusted-chart.png') }); }
+    }
+  }
   console.log(`screenshots in ${artifacts}`);
 } catch (e) {
   failed = true;

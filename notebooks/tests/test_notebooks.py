@@ -23,6 +23,7 @@ import time
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbconvert import HTMLExporter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.environ.get("GOKERNEL_KERNEL_NAME", "gokernel")
@@ -136,6 +137,11 @@ def test_notebook(path, tmp_path):
         assert charts > 0 and tables > 0, f"{path}: {charts} charts and {tables} tables saved; a lesson shows both"
     if path.startswith("lessons" + os.sep):
         assert elapsed < LESSON_LIMIT_S, f"{path} took {elapsed:.0f} s (limit {LESSON_LIMIT_S} s)"
+
+    # nbconvert's HTML shows every chart, through its PNG fallback (it has
+    # no Vega-Lite renderer): one data:image/png per chart at least.
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert html.count("data:image/png;base64") >= charts, f"{path}: nbconvert HTML lost charts"
 
     # Nothing the lesson started survives the kernel: give it a moment to exit.
     deadline = time.monotonic() + 5
