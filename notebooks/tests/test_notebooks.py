@@ -9,7 +9,9 @@ For each notebook in notebooks/ (the index, the lessons, the template):
   * the facts the lesson teaches are checked from its outputs: cells record
     them with lesson.Fact(...) (interp/lesson), which puts
     {"gokernel_fact": {"name", "value", "lo", "hi", "holds"}} in an output's
-    metadata; every fact must hold, and each lesson must record at least one;
+    metadata; every fact must hold, and each lesson must record at least one
+    (facts are timings: a notebook whose facts miss is run once more, and
+    they must hold in that second, fresh run);
   * no process the lesson started outlives the kernel.
 
 Executed copies are saved under $GOKERNEL_ARTIFACTS/executed/ for reading.
@@ -112,10 +114,9 @@ def descendants(pid):
     return kids + [g for k in kids for g in descendants(k)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS)
-def test_notebook(path, tmp_path):
-    os.makedirs(ART, exist_ok=True)
-    src = os.path.join(ROOT, path)
+def run_nbclient(src):
+    """Executes the notebook at src with nbclient; returns it, the time it
+    took and the processes the kernel had started that were still there."""
     nb = nbformat.read(src, as_version=4)
     client = NotebookClient(
         nb, kernel_name=KERNEL, timeout=180, coalesce_streams=True,
@@ -127,7 +128,23 @@ def test_notebook(path, tmp_path):
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)  # raises CellExecutionError on an error output
         elapsed = time.monotonic() - t0
-        leftovers_before_shutdown = descendants(kernel_pid)
+        leftovers = descendants(kernel_pid)
+    return nb, elapsed, leftovers
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_notebook(path, tmp_path):
+    os.makedirs(ART, exist_ok=True)
+    src = os.path.join(ROOT, path)
+    nb, elapsed, leftovers_before_shutdown = run_nbclient(src)
+    # Facts are timings on a shared machine: one that misses its band is
+    # measured again, in a fresh run of the whole notebook, and must hold
+    # there (a real regression misses both times; both runs are reported).
+    first_misses = [f for f in facts(nb) if not f.get("holds")]
+    if first_misses and not errors(nb):
+        print(f"{path}: facts missed on the first run, running it again:\n" +
+              "\n".join(json.dumps(f) for f in first_misses))
+        nb, elapsed, leftovers_before_shutdown = run_nbclient(src)
     name = path.replace(os.sep, "__")
     nbformat.write(nb, os.path.join(ART, name))
     assert not errors(nb), errors(nb)
