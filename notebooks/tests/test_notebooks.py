@@ -137,14 +137,20 @@ def test_notebook(path, tmp_path):
     os.makedirs(ART, exist_ok=True)
     src = os.path.join(ROOT, path)
     nb, elapsed, leftovers_before_shutdown = run_nbclient(src)
-    # Facts are timings on a shared machine: one that misses its band is
-    # measured again, in a fresh run of the whole notebook, and must hold
-    # there (a real regression misses both times; both runs are reported).
+    # Facts are timings on a machine shared with others, whose speed here
+    # swings by half from one second to the next: a fact that misses its
+    # band is measured again, in a fresh run of the whole notebook, and must
+    # hold there. A real regression misses both times; both runs are printed.
     first_misses = [f for f in facts(nb) if not f.get("holds")]
-    if first_misses and not errors(nb):
+    if first_misses:
         print(f"{path}: facts missed on the first run, running it again:\n" +
               "\n".join(json.dumps(f) for f in first_misses))
         nb, elapsed, leftovers_before_shutdown = run_nbclient(src)
+        again = {f["name"]: f for f in facts(nb)}
+        # Those that held the first time need not hold twice.
+        bad = [again.get(f["name"], f) for f in first_misses if not again.get(f["name"], f).get("holds")]
+    else:
+        bad = []
     name = path.replace(os.sep, "__")
     nbformat.write(nb, os.path.join(ART, name))
     assert not errors(nb), errors(nb)
@@ -171,7 +177,6 @@ def test_notebook(path, tmp_path):
     fs = facts(nb)
     if path.startswith("lessons" + os.sep):
         assert fs, f"{path} records no facts (lesson.Fact)"
-    bad = [f for f in fs if not f.get("holds")]
     assert not bad, "facts that do not hold:\n" + "\n".join(json.dumps(f) for f in bad)
 
     # The Go-only runner gives the same output types, cell by cell.
