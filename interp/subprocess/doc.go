@@ -31,8 +31,10 @@
 //   - functions declared at the top level of a notebook cell, which Python's
 //     spawn cannot do: the worker loads the notebook's declarations into its
 //     own interpreter session (lazily, at the first such call) through the
-//     hooks the kernel installs: SetCellSource and SetFuncNamer in the
-//     kernel's process, SetCellRuntime in the worker.
+//     hooks the kernel installs: SetCellSource in the kernel's process and
+//     SetCellRuntime in the worker. The interpreter names a cell's function
+//     values with NameFunc, so pool.Map(square, xs) finds "square"
+//     (SetFuncNamer remains for interpreters that cannot).
 //
 // Closures and function literals cannot cross: pass a declared function and
 // its data as arguments.

@@ -89,6 +89,15 @@ func NameFunc(fn any, name string) any {
 	return fn
 }
 
+// namesFuncs reports whether the interpreter names its function values with
+// NameFunc (then a value it did not name is a closure, and the hint to pass
+// a name would mislead).
+func namesFuncs() bool {
+	registry.RLock()
+	defer registry.RUnlock()
+	return len(registry.named) > 0
+}
+
 func funcPtr(fn any) unsafe.Pointer {
 	if fn == nil || reflect.TypeOf(fn).Kind() != reflect.Func {
 		return nil
@@ -267,7 +276,7 @@ func resolve(f any) (target, error) {
 	}
 	hint := ""
 	hooks.RLock()
-	if hooks.namer == nil && hooks.source != nil {
+	if hooks.namer == nil && hooks.source != nil && !namesFuncs() {
 		hint = " (this kernel cannot name function values: pass the function's name as a string, pool.Map(\"square\", xs))"
 	}
 	hooks.RUnlock()
