@@ -10,8 +10,8 @@ For each notebook in notebooks/ (the index, the lessons, the template):
     them with lesson.Fact(...) (interp/lesson), which puts
     {"gokernel_fact": {"name", "value", "lo", "hi", "holds"}} in an output's
     metadata; every fact must hold, and each lesson must record at least one
-    (facts are timings: a notebook whose facts miss is run once more, and
-    they must hold in that second, fresh run);
+    (facts are timings: a notebook whose facts miss is run again, up to twice,
+    and each missed fact must hold in one of those fresh runs);
   * no process the lesson started outlives the kernel.
 
 Executed copies are saved under $GOKERNEL_ARTIFACTS/executed/ for reading.
@@ -32,6 +32,7 @@ KERNEL = os.environ.get("GOKERNEL_KERNEL_NAME", "gokernel")
 BIN = os.environ.get("GOKERNEL_BIN", "")
 ART = os.path.join(os.environ.get("GOKERNEL_ARTIFACTS", os.path.join(ROOT, "..", ".ci", "artifacts")), "executed")
 LESSON_LIMIT_S = 120
+RERUNS = 2
 
 NOTEBOOKS = sorted(
     os.path.relpath(p, ROOT)
@@ -137,20 +138,22 @@ def test_notebook(path, tmp_path):
     os.makedirs(ART, exist_ok=True)
     src = os.path.join(ROOT, path)
     nb, elapsed, leftovers_before_shutdown = run_nbclient(src)
-    # Facts are timings on a machine shared with others, whose speed here
-    # swings by half from one second to the next: a fact that misses its
-    # band is measured again, in a fresh run of the whole notebook, and must
-    # hold there. A real regression misses both times; both runs are printed.
-    first_misses = [f for f in facts(nb) if not f.get("holds")]
-    if first_misses:
-        print(f"{path}: facts missed on the first run, running it again:\n" +
-              "\n".join(json.dumps(f) for f in first_misses))
+    # Facts are timings on a virtual machine shared with others, whose speed
+    # and number of usable cores swing from one minute to the next: a fact
+    # that misses its band is measured again, in fresh runs of the whole
+    # notebook (at most RERUNS), and must hold in one of them. A real
+    # regression misses every time; every miss is printed.
+    misses = {f["name"]: f for f in facts(nb) if not f.get("holds")}
+    for attempt in range(RERUNS):
+        if not misses:
+            break
+        print(f"{path}: facts missed (run {attempt + 1}), running the notebook again:\n" +
+              "\n".join(json.dumps(f) for f in misses.values()))
         nb, elapsed, leftovers_before_shutdown = run_nbclient(src)
         again = {f["name"]: f for f in facts(nb)}
-        # Those that held the first time need not hold twice.
-        bad = [again.get(f["name"], f) for f in first_misses if not again.get(f["name"], f).get("holds")]
-    else:
-        bad = []
+        # Those that held once need not hold again.
+        misses = {n: again.get(n, f) for n, f in misses.items() if not again.get(n, f).get("holds")}
+    bad = list(misses.values())
     name = path.replace(os.sep, "__")
     nbformat.write(nb, os.path.join(ART, name))
     assert not errors(nb), errors(nb)
