@@ -8,10 +8,6 @@ import (
 	"github.com/gokernel/gokernel/interp/workloads"
 )
 
-// Worker processes of this program run the workload by name; main starts
-// as a worker when subprocess.IsChild says so.
-func init() { subprocess.Register("workloads.SumSquares", workloads.SumSquares) }
-
 // processes compares two CPU-bound calls, one after the other, with the same
 // calls in two processes started for them (issue 5: processes give close to
 // 2× on 2 cores, minus their start-up). Each side is judged against its own

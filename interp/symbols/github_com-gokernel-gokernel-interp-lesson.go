@@ -16,6 +16,7 @@ func init() {
 		"FactIn":      reflect.ValueOf(lesson.FactIn),
 		"MetadataKey": reflect.ValueOf(constant.MakeFromLiteral("\"gokernel_fact\"", token.STRING, 0)),
 		"NA":          reflect.ValueOf(&lesson.NA).Elem(),
+		"Parallelism": reflect.ValueOf(lesson.Parallelism),
 		"Published":   reflect.ValueOf(lesson.Published),
 		"Python":      reflect.ValueOf(lesson.Python),
 		"PythonOpts":  reflect.ValueOf(lesson.PythonOpts),
