@@ -5,18 +5,19 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // spinSink keeps the compiler from removing the probe's loop.
-var spinSink uint64
+var spinSink atomic.Uint64
 
 func spin(n int) {
 	var x uint64 = 1
 	for i := 0; i < n; i++ {
 		x = x*6364136223846793005 + 1442695040888963407
 	}
-	spinSink += x
+	spinSink.Add(x)
 }
 
 // Parallelism measures how much faster k CPU-bound tasks finish side by side
