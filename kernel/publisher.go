@@ -18,6 +18,10 @@ import (
 // length of a continuous burst of writes (a quarter of the burst so far,
 // at most streamDelayMax), so a long flood costs a few messages a second
 // while an occasional line waits only streamDelayMin.
+// stdinGrace is how long input waits for the requesting client's stdin
+// connection to finish its handshake.
+const stdinGrace = 2 * time.Second
+
 const (
 	streamFlushSize = 128 << 10
 	streamDelayMin  = 20 * time.Millisecond
@@ -191,6 +195,13 @@ func (k *Kernel) input(ctx context.Context, ids [][]byte, parent wire.Header, pr
 	default:
 	}
 	h, ok := k.send(k.stdin, ids, parent, msgInputRequest, inputRequest{Prompt: prompt, Password: password})
+	// A client connects its channels at once but each connection's
+	// handshake finishes on its own: a cell that asks for input right away
+	// may come before the stdin connection is in place. Give it a moment.
+	for wait := time.Now().Add(stdinGrace); !ok && time.Now().Before(wait) && ctx.Err() == nil; {
+		time.Sleep(10 * time.Millisecond)
+		h, ok = k.send(k.stdin, ids, parent, msgInputRequest, inputRequest{Prompt: prompt, Password: password})
+	}
 	if !ok {
 		k.log.Printf("kernel: stdin: the client is not connected to stdin; input refused")
 		return "", mime.ErrNoStdin
