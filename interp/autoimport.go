@@ -70,6 +70,9 @@ func AutoImportable() map[string]string {
 // for each identifier used as X in X.Sel that nothing declares, the package
 // named X whose exports contain every such Sel.
 func autoImports(code string, known func(string) bool, imported func(name string) bool) []string {
+	if !strings.Contains(code, ".") {
+		return nil // no X.Sel anywhere: skip the parse on every trivial cell's round trip
+	}
 	candidatesOnce.Do(loadCandidates)
 	var b strings.Builder
 	b.WriteString("package main\n")

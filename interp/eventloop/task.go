@@ -233,17 +233,29 @@ func (t *Task) Await(u *Task) (any, error) {
 	if u == t {
 		return nil, fmt.Errorf("eventloop: task %s cannot await itself", t.name)
 	}
+	if t.waitOn(u, 0) {
+		return u.val, u.err
+	}
+	t.suspend(timeline.Blocked, "await "+u.name)
+	return u.Result()
+}
+
+// waitOn registers t to be woken when u finishes, and also after d when d
+// is positive. done reports that u had already finished: nothing was
+// registered and t must not suspend.
+func (t *Task) waitOn(u *Task, d time.Duration) (done bool) {
 	l := t.loop
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if u.state == stateDone {
-		l.mu.Unlock()
-		return u.val, u.err
+		return true
 	}
 	gen := t.prepare()
 	u.waiters = append(u.waiters, waiter{t, gen})
-	l.mu.Unlock()
-	t.suspend(timeline.Blocked, "await "+u.name)
-	return u.Result()
+	if d > 0 {
+		l.addTimer(time.Now().Add(d), t, gen)
+	}
+	return false
 }
 
 // Gather runs the coroutines as tasks and waits for all of them; it returns
@@ -282,20 +294,14 @@ func (t *Task) WaitFor(c Coro, d time.Duration) (any, error) {
 // WaitTask waits at most d for u, cancelling it on timeout.
 func (t *Task) WaitTask(u *Task, d time.Duration) (any, error) {
 	t.mustRun("WaitFor")
-	l := t.loop
-	l.mu.Lock()
-	if u.state == stateDone {
-		l.mu.Unlock()
+	if t.waitOn(u, max(d, 1)) { // d ≤ 0 times out at once, as asyncio does
 		return u.val, u.err
 	}
-	gen := t.prepare()
-	u.waiters = append(u.waiters, waiter{t, gen})
-	l.addTimer(time.Now().Add(d), t, gen)
-	l.mu.Unlock()
 	m := t.suspend(timeline.Blocked, "wait_for "+u.name)
 	if m.timer {
 		u.Cancel()
 		t.Await(u)
+		l := t.loop
 		l.mu.Lock()
 		l.stats["timeouts"]++
 		l.mu.Unlock()
