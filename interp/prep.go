@@ -65,6 +65,9 @@ type plan struct {
 	steps     []step
 	show      bool // the last step shows a final expression
 	warnings  []string
+	// reseed: variables a statement redeclared; declare replays what
+	// uses them, as it does for names the plan itself redefines.
+	reseed []string
 }
 
 // prepare parses a cell and instruments it. The result still refers to

@@ -71,6 +71,8 @@ type Session struct {
 
 	rich map[string]bool // rich-display methods some cell type has (richMethods)
 
+	captures map[string]bool // names mentioned in some func literal (see retain.go)
+
 	declMu sync.Mutex
 	decls  []string // cells that declared something, for completion
 
@@ -96,6 +98,7 @@ func NewSession(opts Options) (*Session, error) {
 		files:    map[int]*rendered{},
 		traces:   map[int64][]string{},
 		rich:     map[string]bool{},
+		captures: map[string]bool{},
 	}
 	if s.opts.InterruptGrace == 0 {
 		s.opts.InterruptGrace = 400 * time.Millisecond
@@ -426,6 +429,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	if err := s.declare(p); err != nil {
 		return b, err
 	}
+	s.noteCaptures(code)
 	declares := len(p.units) > 0
 	for _, st := range p.steps {
 		declares = declares || st.vars || len(st.after) > 0
@@ -492,7 +496,7 @@ func (s *Session) declare(p *plan) error {
 		}
 	}
 	replayed := map[*unit]bool{}
-	var changed []string // existing names getting a new version
+	changed := append([]string(nil), p.reseed...) // existing names getting a new version
 	for _, u := range p.units {
 		emit = append(emit, u)
 		for _, n := range u.names {
@@ -501,6 +505,7 @@ func (s *Session) declare(p *plan) error {
 			}
 			if u.kind == "var" && s.kind[n] == "var" && !s.poisoned[n] {
 				overlay[n] = n // yaegi redeclares a variable in place
+				changed = append(changed, n)
 			} else if s.known(n) || n == "main" {
 				s.bump(overlay, n)
 				if _, ok := s.cur[n]; ok {
@@ -591,6 +596,7 @@ func (s *Session) declare(p *plan) error {
 	}
 	r := renderFile(fmt.Sprintf("cell%d_0", p.cell.n), "package main\n", pieces, s.nameIn(overlay))
 	r.keep = true
+	old := s.oldSlots(overlay)
 	if err := s.eval(r, p.cell, false); err != nil {
 		for _, u := range p.units {
 			for _, n := range u.names {
@@ -601,6 +607,7 @@ func (s *Session) declare(p *plan) error {
 		}
 		return err
 	}
+	s.freeOld(old, overlay)
 	for _, k := range keys {
 		s.imported[k] = true
 	}
@@ -746,6 +753,7 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	if done, err := s.showRich(p, st, fname, header, s.nameIn(overlay)); done {
 		return err
 	}
+	old := s.oldSlots(overlay)
 	pieces := append(append([]piece(nil), st.pieces...), piece{text: tail})
 	r := renderFile(fname, header, pieces, s.nameIn(overlay))
 	err := s.eval(r, p.cell, st.vars)
@@ -779,12 +787,24 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 		}
 		return err
 	}
+	var redeclared []string
+	for n := range old {
+		redeclared = append(redeclared, n)
+	}
+	sort.Strings(redeclared)
 	for n, v := range overlay {
 		s.cur[n] = v
 		s.kind[n] = "var"
 		delete(s.poisoned, n)
 		delete(s.units, n)
 	}
+	if len(redeclared) > 0 {
+		// Code that uses a redeclared variable sees the new one.
+		if err := s.declare(&plan{cell: p.cell, reseed: redeclared}); err != nil {
+			return err
+		}
+	}
+	s.freeOld(old, overlay)
 	return nil
 }
 
@@ -844,15 +864,25 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		// which yaegi runs in the global scope (as its REPL does).
 		node = f.Decls[len(f.Decls)-1].(*ast.FuncDecl).Body
 	}
+	if len(f.Imports) > 0 {
+		trimFrame(s.i)
+	}
+	from := frameLen(s.i)
 	prog, cerr := s.i.CompileAST(node)
 	if cerr != nil {
 		return s.compileErr(cerr.Error(), cs)
 	}
 	dropDebugTrees(s.i)
+	growFrame(s.i)
 	gid := rt.GoID()
 	s.takeTrace(gid)
 	_, xerr := s.i.Execute(prog)
 	if xerr == nil {
+		if len(f.Imports) == 0 {
+			// (A file that imports from source also made the slots of
+			// the imported packages' variables.)
+			freeTemps(s.i, f, from, frameLen(s.i))
+		}
 		return nil
 	}
 	var yp yaegi.Panic

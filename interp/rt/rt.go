@@ -201,6 +201,9 @@ var (
 	liveGo   atomic.Int64 // goroutines started with Go and still running
 )
 
+// LiveGoroutines reports how many goroutines started with Go are running.
+func LiveGoroutines() int64 { return liveGo.Load() }
+
 // BeginCell makes a cell owned by the calling goroutine. Call End when the
 // cell's own code returns; goroutines it started stay attributed to it.
 func BeginCell(value any) *Cell {

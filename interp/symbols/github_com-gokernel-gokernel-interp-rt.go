@@ -16,6 +16,7 @@ func init() {
 		"Go":              reflect.ValueOf(rt.Go),
 		"GoID":            reflect.ValueOf(rt.GoID),
 		"Last":            reflect.ValueOf(rt.Last),
+		"LiveGoroutines":  reflect.ValueOf(rt.LiveGoroutines),
 		"Lower":           reflect.ValueOf(rt.Lower),
 		"Output":          reflect.ValueOf(rt.Output),
 		"Protect":         reflect.ValueOf(rt.Protect),
