@@ -21,6 +21,7 @@ import (
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/interp/worker"
+	"github.com/gokernel/gokernel/kernel/internal/residency"
 	"github.com/gokernel/gokernel/kernel/mime"
 )
 
@@ -69,6 +70,9 @@ func serve() error {
 	// OS now rather than whenever the heap next grows: idle RSS is a
 	// measured target.
 	debug.FreeOSMemory()
+	// So are the pages of this binary that start-up read once (the init of
+	// yaegi's symbol tables touches most of it): see package residency.
+	residency.DropExecutablePages()
 	return worker.Serve(s)
 }
 

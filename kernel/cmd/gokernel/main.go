@@ -33,6 +33,7 @@ import (
 	"github.com/gokernel/gokernel/install/kernelspec"
 	"github.com/gokernel/gokernel/interp/worker"
 	"github.com/gokernel/gokernel/kernel"
+	"github.com/gokernel/gokernel/kernel/internal/residency"
 	"github.com/gokernel/gokernel/kernel/nbexec"
 )
 
@@ -171,6 +172,10 @@ func runKernel(args []string) error {
 		ev.Close()
 		return err
 	}
+	// Start-up pages of this binary (flag parsing, init of every package)
+	// are not needed again: idle RSS is a measured target (see package
+	// residency).
+	residency.DropExecutablePages()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	sigs := make(chan os.Signal, 4)
