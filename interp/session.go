@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gokernel/gokernel/interp/rt"
@@ -70,6 +71,9 @@ type Session struct {
 	recent   []int // ids of statement files kept for the last cells' panics
 
 	rich map[string]bool // rich-display methods some cell type has (richMethods)
+
+	cells         *cellRunner  // nil until the first cell, and after one is abandoned
+	cellGoroutine atomic.Int64 // id of the goroutine running the current cell
 
 	captures map[string]bool // names mentioned in some func literal (see retain.go)
 
@@ -334,22 +338,9 @@ func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) 
 	if out == nil {
 		out = discard{}
 	}
-	type result struct {
-		b   mime.Bundle
-		err error
-	}
 	started := make(chan *rt.Cell, 1)
-	done := make(chan result, 1)
-	go func() {
-		c := rt.BeginCell(out)
-		started <- c
-		var r result
-		defer func() {
-			c.End()
-			done <- r
-		}()
-		r.b, r.err = s.run(c, code, out)
-	}()
+	done := make(chan cellResult, 1)
+	s.runner().jobs <- cellJob{code: code, out: out, started: started, done: done}
 	c := <-started
 	select {
 	case r := <-done:
@@ -364,9 +355,68 @@ func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) 
 		}
 		return r.b, r.err
 	case <-time.After(s.opts.InterruptGrace):
+		s.abandonRunner()
 		return mime.Bundle{}, &Error{Ename: "Interrupted", Msg: "interrupted, but the cell is blocked where it cannot be stopped " +
 			"(a receive like v := <-ch, a range over a channel, or a call into compiled code); it was left waiting and the session goes on"}
 	}
+}
+
+type cellResult struct {
+	b   mime.Bundle
+	err error
+}
+
+type cellJob struct {
+	code    string
+	out     mime.Publisher
+	started chan<- *rt.Cell
+	done    chan<- cellResult
+}
+
+// A cellRunner is the goroutine that runs cells, one after another. Cells
+// run on a goroutine of their own, not Execute's caller, so that an
+// interrupted cell stuck where it cannot be stopped can be left behind.
+// One long-lived goroutine rather than one per cell: its stack has grown
+// to what interpreted code needs once, and its id is looked up once.
+type cellRunner struct {
+	jobs chan cellJob
+}
+
+func (s *Session) runner() *cellRunner {
+	if s.cells == nil {
+		r := &cellRunner{jobs: make(chan cellJob)}
+		go s.runCells(r)
+		s.cells = r
+	}
+	return s.cells
+}
+
+// abandonRunner leaves the current runner to its stuck cell: the next
+// cell starts a new one. The old one exits if its cell ever returns.
+func (s *Session) abandonRunner() {
+	if s.cells != nil {
+		close(s.cells.jobs)
+		s.cells = nil
+	}
+}
+
+func (s *Session) runCells(r *cellRunner) {
+	gid := rt.GoID()
+	for j := range r.jobs {
+		s.runCell(gid, j)
+	}
+}
+
+func (s *Session) runCell(gid int64, j cellJob) {
+	c := rt.BeginCellOn(gid, j.out)
+	s.cellGoroutine.Store(gid)
+	j.started <- c
+	var r cellResult
+	defer func() {
+		c.End()
+		j.done <- r
+	}()
+	r.b, r.err = s.run(c, j.code, j.out)
 }
 
 type discard struct{}
@@ -874,7 +924,10 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	}
 	dropDebugTrees(s.i)
 	growFrame(s.i)
-	gid := rt.GoID()
+	gid := s.cellGoroutine.Load()
+	if gid == 0 { // the prelude, on NewSession's caller
+		gid = rt.GoID()
+	}
 	s.takeTrace(gid)
 	_, xerr := s.i.Execute(prog)
 	if xerr == nil {

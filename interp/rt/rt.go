@@ -192,6 +192,7 @@ type Cell struct {
 	live        atomic.Int64 // goroutines of this cell still running, the main one included
 	raised      atomic.Bool  // whether this cell holds a pending count
 	ended       atomic.Bool
+	gid         int64 // the goroutine that began it
 }
 
 var (
@@ -206,13 +207,20 @@ func LiveGoroutines() int64 { return liveGo.Load() }
 
 // BeginCell makes a cell owned by the calling goroutine. Call End when the
 // cell's own code returns; goroutines it started stay attributed to it.
-func BeginCell(value any) *Cell {
-	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{})}
+func BeginCell(value any) *Cell { return BeginCellOn(GoID(), value) }
+
+// BeginCellOn is BeginCell for a caller that knows its goroutine id (GoID
+// walks the stack, and a goroutine that runs cell after cell need not).
+func BeginCellOn(gid int64, value any) *Cell {
+	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{}), gid: gid}
 	c.live.Store(1)
-	owners.Store(GoID(), c)
+	owners.Store(gid, c)
 	lastCell.Store(c)
 	return c
 }
+
+// Goroutine returns the id of the goroutine that began the cell.
+func (c *Cell) Goroutine() int64 { return c.gid }
 
 // End marks the cell's main code as finished and releases the calling
 // goroutine from it.
@@ -220,7 +228,7 @@ func (c *Cell) End() {
 	if c.ended.Swap(true) {
 		return
 	}
-	owners.Delete(GoID())
+	owners.Delete(c.gid)
 	c.exit()
 }
 

@@ -11,6 +11,7 @@ func init() {
 	Symbols["github.com/gokernel/gokernel/interp/rt/rt"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BeginCell":       reflect.ValueOf(rt.BeginCell),
+		"BeginCellOn":     reflect.ValueOf(rt.BeginCellOn),
 		"Blocking":        reflect.ValueOf(rt.Blocking),
 		"Current":         reflect.ValueOf(rt.Current),
 		"Go":              reflect.ValueOf(rt.Go),
