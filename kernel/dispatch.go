@@ -70,6 +70,9 @@ func (k *Kernel) dispatch(ctx context.Context, s *zsocket, channel string, in in
 	r := &request{sock: s, channel: channel, msg: m, received: in.at}
 	k.publish(m.Header, msgStatus, statusContent{stateBusy})
 	defer k.publish(m.Header, msgStatus, statusContent{stateIdle})
+	if k.opts.Activity != nil {
+		defer k.opts.Activity()
+	}
 	h, ok := handlers[m.Header.MsgType]
 	switch {
 	case !ok:

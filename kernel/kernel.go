@@ -28,6 +28,9 @@ type Options struct {
 	Banner string
 	// Version is the implementation_version. Empty means "dev".
 	Version string
+	// Activity, if set, is called when a request is done (the kernel
+	// binary uses it to give memory back once the kernel sits idle).
+	Activity func()
 }
 
 // ErrShutdown is returned by Run when it is called on a closed kernel.

@@ -13,9 +13,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/gokernel/gokernel/interp"
 	"github.com/gokernel/gokernel/interp/rt"
@@ -73,7 +75,23 @@ func serve() error {
 	// So are the pages of this binary that start-up read once (the init of
 	// yaegi's symbol tables touches most of it): see package residency.
 	residency.DropExecutablePages()
-	return worker.Serve(s)
+	return worker.Serve(trimmed{s, residency.NewIdleTrimmer(idleTrim)})
+}
+
+// idleTrim is how long the interpreter sits idle after a cell before it
+// gives its free memory back (see residency.IdleTrimmer).
+const idleTrim = 200 * time.Millisecond
+
+// trimmed is the session, noting each cell's end for the idle trimmer.
+// (Completion and inspection allocate little.)
+type trimmed struct {
+	*interp.Session
+	idle *residency.IdleTrimmer
+}
+
+func (t trimmed) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+	defer t.idle.Busy()
+	return t.Session.Execute(ctx, code, out)
 }
 
 // cellWriter is where cells' fmt.Print*, log and os.Stdout writes go. Text

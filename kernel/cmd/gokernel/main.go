@@ -148,6 +148,10 @@ func runGet(args []string) error {
 	return nil
 }
 
+// idleTrim is how long the kernel process sits idle before it gives its
+// free memory back (see residency.IdleTrimmer).
+const idleTrim = 200 * time.Millisecond
+
 func runKernel(args []string) error {
 	fs := flag.NewFlagSet("kernel", flag.ExitOnError)
 	conn := fs.String("f", "", "connection `file` written by Jupyter")
@@ -167,7 +171,8 @@ func runKernel(args []string) error {
 		return err
 	}
 	ev := worker.New(worker.Options{Command: argv, Log: os.Stderr})
-	k, err := kernel.New(info, ev, kernel.Options{Log: logger, Version: version()})
+	idle := residency.NewIdleTrimmer(idleTrim)
+	k, err := kernel.New(info, ev, kernel.Options{Log: logger, Version: version(), Activity: idle.Busy})
 	if err != nil {
 		ev.Close()
 		return err
