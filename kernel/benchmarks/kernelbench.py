@@ -9,6 +9,8 @@ cold start to the first kernel_info_reply, start to the first cell's idle,
 a trivial cell's round trip from execute_request to execute_reply (p50, p99), 100,000 printed lines until idle
 (with the lines and stream messages received), and the idle RSS of the
 kernel and its children. Targets from issue 2 are checked and printed.
+Last, the same client's round trip against a bare ZeroMQ echo: the floor
+under any kernel's round trip on this machine.
 This is a script, not a test: timings on a shared machine are noisy.
 """
 import argparse
@@ -193,6 +195,46 @@ def fmt(key, v):
     return f"{v * 1000:.2f} ms" if v < 1 else f"{v:.3f} s"
 
 
+ECHO = """
+import sys, zmq
+s = zmq.Context().socket(zmq.ROUTER)
+port = s.bind_to_random_port("tcp://127.0.0.1")
+print(port, flush=True)
+while True:
+    s.send_multipart(s.recv_multipart())
+"""
+
+
+def client_floor(runs):
+    """The round trip of this client against a ZeroMQ echo (libzmq on both
+    sides, no kernel work at all): the least any kernel could score here.
+    The request is a signed execute_request, as in round_trip."""
+    from jupyter_client.session import Session
+    proc = subprocess.Popen([sys.executable, "-c", ECHO], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        sock = zmq.Context.instance().socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(f"tcp://127.0.0.1:{port}")
+        session = Session(key=uuid.uuid4().hex.encode())
+        rts = []
+        for i in range(runs + 10):
+            msg = session.msg("execute_request", {"code": "1", "silent": False, "store_history": True,
+                                                  "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+            t0 = time.perf_counter()
+            session.send(sock, msg)
+            if not sock.poll(10000):
+                raise TimeoutError("no echo")
+            session.feed_identities(sock.recv_multipart(copy=True), copy=True)
+            if i >= 10:
+                rts.append(time.perf_counter() - t0)
+        sock.close()
+        return statistics.median(rts)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--go", default=os.environ.get("GOKERNEL_KERNEL_NAME", "gokernel"))
@@ -227,6 +269,13 @@ def main():
             ok &= passed
             verdict = f"all     {'PASS' if passed else 'FAIL'}"
         print(f"{k:26} {fmt(k, go[k]):>12} {fmt(k, py[k]):>12} {ratio:8.3f}  {verdict}")
+    floor = client_floor(a.runs)
+    budget = py["round trip p50"] / 20
+    print(f"\nclient floor: this client against a ZeroMQ echo (no kernel at all) has a round trip p50 of "
+          f"{floor * 1e3:.2f} ms, {floor / budget:.0%} of the 1/20 target's {budget * 1e3:.2f} ms; "
+          f"above the floor, gokernel takes {(go['round trip p50'] - floor) * 1e3:.2f} ms "
+          f"and ipykernel {(py['round trip p50'] - floor) * 1e3:.2f} ms "
+          f"(ratio {(go['round trip p50'] - floor) / (py['round trip p50'] - floor):.3f}).")
     print("all targets met" if ok else "some targets missed")
 
 
