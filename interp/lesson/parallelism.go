@@ -1,6 +1,7 @@
 package lesson
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"sort"
@@ -59,4 +60,76 @@ func Parallelism(k int) float64 {
 	}
 	sort.Float64s(ratios)
 	return math.Max(1, math.Min(float64(k), ratios[1]))
+}
+
+// A Watch follows the parallelism this machine offers across an
+// experiment: a probe (Parallelism) when it is made, another when the
+// facts ask for the result. A parallel speedup is then judged against what
+// the machine offered while it was measured, not at the top of the lesson:
+// on a shared virtual machine the second core comes and goes, for minutes
+// at a time, and a lesson takes a minute or two.
+//
+//	w := lesson.WatchParallelism(2)
+//	... run the experiment ...
+//	lesson.Fact("goroutines run CPU-bound tasks in parallel", speedup, 0.55*w.Low(), 1.3*w.High(), "...")
+//
+// Low is the lowest probe and High the highest: if the core left or came
+// back during the experiment, its speedup lies between them.
+type Watch struct {
+	k       int
+	samples []float64
+	closed  bool
+	probe   func(int) float64 // Parallelism; tests replace it
+}
+
+// WatchParallelism probes now and returns the Watch.
+func WatchParallelism(k int) *Watch {
+	return newWatch(k, Parallelism)
+}
+
+func newWatch(k int, probe func(int) float64) *Watch {
+	return &Watch{k: k, samples: []float64{probe(k)}, probe: probe}
+}
+
+// Sample probes again, for experiments long enough to want a probe in
+// the middle too.
+func (w *Watch) Sample() { w.samples = append(w.samples, w.probe(w.k)) }
+
+// close takes the closing probe, once.
+func (w *Watch) close() {
+	if !w.closed {
+		w.closed = true
+		w.Sample()
+	}
+}
+
+// Low returns the lowest parallelism seen (taking the closing probe first
+// if none was taken yet).
+func (w *Watch) Low() float64 {
+	w.close()
+	lo := w.samples[0]
+	for _, s := range w.samples {
+		lo = math.Min(lo, s)
+	}
+	return lo
+}
+
+// High returns the highest parallelism seen (taking the closing probe
+// first if none was taken yet).
+func (w *Watch) High() float64 {
+	w.close()
+	hi := w.samples[0]
+	for _, s := range w.samples {
+		hi = math.Max(hi, s)
+	}
+	return hi
+}
+
+// String says what the machine offered, in words.
+func (w *Watch) String() string {
+	lo, hi := w.Low(), w.High()
+	if hi-lo < 0.05 {
+		return fmt.Sprintf("while this ran, %d CPU-bound tasks could go %.1f× faster side by side than one after the other", w.k, lo)
+	}
+	return fmt.Sprintf("while this ran, %d CPU-bound tasks could go %.1f× to %.1f× faster side by side than one after the other (the machine's cores are shared)", w.k, lo, hi)
 }

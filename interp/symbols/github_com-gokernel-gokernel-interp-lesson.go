@@ -12,16 +12,17 @@ import (
 func init() {
 	Symbols["github.com/gokernel/gokernel/interp/lesson/lesson"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Fact":        reflect.ValueOf(lesson.Fact),
-		"FactIn":      reflect.ValueOf(lesson.FactIn),
-		"MetadataKey": reflect.ValueOf(constant.MakeFromLiteral("\"gokernel_fact\"", token.STRING, 0)),
-		"NA":          reflect.ValueOf(&lesson.NA).Elem(),
-		"Parallelism": reflect.ValueOf(lesson.Parallelism),
-		"Published":   reflect.ValueOf(lesson.Published),
-		"Python":      reflect.ValueOf(lesson.Python),
-		"PythonOpts":  reflect.ValueOf(lesson.PythonOpts),
-		"Seconds":     reflect.ValueOf(lesson.Seconds),
-		"Skip":        reflect.ValueOf(lesson.Skip),
+		"Fact":             reflect.ValueOf(lesson.Fact),
+		"FactIn":           reflect.ValueOf(lesson.FactIn),
+		"MetadataKey":      reflect.ValueOf(constant.MakeFromLiteral("\"gokernel_fact\"", token.STRING, 0)),
+		"NA":               reflect.ValueOf(&lesson.NA).Elem(),
+		"Parallelism":      reflect.ValueOf(lesson.Parallelism),
+		"Published":        reflect.ValueOf(lesson.Published),
+		"Python":           reflect.ValueOf(lesson.Python),
+		"PythonOpts":       reflect.ValueOf(lesson.PythonOpts),
+		"Seconds":          reflect.ValueOf(lesson.Seconds),
+		"Skip":             reflect.ValueOf(lesson.Skip),
+		"WatchParallelism": reflect.ValueOf(lesson.WatchParallelism),
 
 		// type definitions
 		"Check":     reflect.ValueOf((*lesson.Check)(nil)),
@@ -29,5 +30,6 @@ func init() {
 		"Figures":   reflect.ValueOf((*lesson.Figures)(nil)),
 		"PyOptions": reflect.ValueOf((*lesson.PyOptions)(nil)),
 		"PyResult":  reflect.ValueOf((*lesson.PyResult)(nil)),
+		"Watch":     reflect.ValueOf((*lesson.Watch)(nil)),
 	}
 }
