@@ -68,6 +68,11 @@ type plan struct {
 	// reseed: variables a statement redeclared; declare replays what
 	// uses them, as it does for names the plan itself redefines.
 	reseed []string
+	// Set by declare for the variables it redeclared in place, for
+	// Session.follow: their names, old frame slots and new names.
+	redeclared []string
+	oldSlots   map[string]int
+	overlay    map[string]string
 }
 
 // prepare parses a cell and instruments it. The result still refers to

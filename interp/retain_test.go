@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"go/token"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/gokernel/gokernel/kernel/mime"
 )
 
 func TestDebugTreesFound(t *testing.T) {
@@ -136,6 +139,42 @@ func TestRerunKeepsCapturedValue(t *testing.T) {
 			b, err := s.Execute(ctx, c.last, discard{})
 			if err != nil || b.Data["text/plain"] != c.want {
 				t.Errorf("%q = %v, %v; want %s", c.last, b.Data["text/plain"], err, c.want)
+			}
+		})
+	}
+}
+
+// TestRedeclaredTypeChange: code that cannot follow a variable to its new
+// type keeps the old one, and the cell that redeclared it still succeeds,
+// with a warning.
+func TestRedeclaredTypeChange(t *testing.T) {
+	for _, decl := range []struct{ first, second string }{
+		{"n := 5", "n := \"five\""},
+		{"var n = 5", "var n = \"five\""},
+	} {
+		t.Run(decl.second, func(t *testing.T) {
+			s, err := NewSession(Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for _, src := range []string{decl.first, "func get() int { return n }"} {
+				if _, err := s.Execute(ctx, src, discard{}); err != nil {
+					t.Fatalf("%q: %v", src, err)
+				}
+			}
+			rec := &mime.Recorder{}
+			if _, err := s.Execute(ctx, decl.second, rec); err != nil {
+				t.Fatalf("%q failed: %v", decl.second, err)
+			}
+			if !strings.Contains(rec.Stderr(), "code that uses n keeps the previous one") {
+				t.Errorf("no warning on stderr: %q", rec.Stderr())
+			}
+			for src, want := range map[string]string{"get()": "5", "n": "five"} {
+				b, err := s.Execute(ctx, src, discard{})
+				if err != nil || b.Data["text/plain"] != want {
+					t.Errorf("%s = %v, %v; want %s", src, b.Data["text/plain"], err, want)
+				}
 			}
 		})
 	}

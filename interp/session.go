@@ -479,6 +479,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	if err := s.declare(p); err != nil {
 		return b, err
 	}
+	s.follow(c, p.cell, p.redeclared, p.oldSlots, p.overlay)
 	s.noteCaptures(code)
 	declares := len(p.units) > 0
 	for _, st := range p.steps {
@@ -497,6 +498,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 			if err := s.declare(sub); err != nil {
 				return b, err
 			}
+			s.follow(c, p.cell, sub.redeclared, sub.oldSlots, sub.overlay)
 			for j, st := range sub.steps { // func main, run once
 				if err := s.runStep(c, p, len(p.steps)+k*10+j, st); err != nil {
 					return b, err
@@ -555,7 +557,7 @@ func (s *Session) declare(p *plan) error {
 			}
 			if u.kind == "var" && s.kind[n] == "var" && !s.poisoned[n] {
 				overlay[n] = n // yaegi redeclares a variable in place
-				changed = append(changed, n)
+				p.redeclared = append(p.redeclared, n)
 			} else if s.known(n) || n == "main" {
 				s.bump(overlay, n)
 				if _, ok := s.cur[n]; ok {
@@ -657,7 +659,7 @@ func (s *Session) declare(p *plan) error {
 		}
 		return err
 	}
-	s.freeOld(old, overlay)
+	p.oldSlots, p.overlay = old, overlay
 	for _, k := range keys {
 		s.imported[k] = true
 	}
@@ -848,14 +850,24 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 		delete(s.poisoned, n)
 		delete(s.units, n)
 	}
-	if len(redeclared) > 0 {
-		// Code that uses a redeclared variable sees the new one.
-		if err := s.declare(&plan{cell: p.cell, reseed: redeclared}); err != nil {
-			return err
+	s.follow(c, p.cell, redeclared, old, overlay)
+	return nil
+}
+
+// follow makes the code that uses redeclared variables see the new ones
+// (declare replays it, as for a redefined func), then frees the old
+// variables' slots. Code that no longer compiles against a new variable
+// (its type changed) keeps the old one, with its value, and a warning
+// says so: the cell that redeclared it did nothing wrong.
+func (s *Session) follow(c *rt.Cell, cs *cellSrc, names []string, old map[string]int, overlay map[string]string) {
+	if len(names) > 0 {
+		if err := s.declare(&plan{cell: cs, reseed: names}); err != nil {
+			publisherOf(c).Stream("stderr", fmt.Sprintf("gokernel: code that uses %s keeps the previous one, "+
+				"as it does not compile with the new one: %v\n", strings.Join(names, ", "), err))
+			return
 		}
 	}
 	s.freeOld(old, overlay)
-	return nil
 }
 
 type compileErr struct{ *Error }

@@ -9,7 +9,7 @@
 // kernelspec in $JUPYTER_DATA_DIR (.ci/test installs both).
 import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,12 +44,19 @@ cpSync(join(here, '..'), join(work, 'notebooks'), {
   recursive: true,
   filter: src => !src.includes('node_modules') && !src.includes('.ipynb_checkpoints'),
 });
+// A settings dir of our own: JupyterLab's first-run question about news
+// would sit over the notebook in every screenshot; answer it with no.
+const settings = join(work, 'settings');
+mkdirSync(join(settings, '@jupyterlab', 'apputils-extension'), { recursive: true });
+writeFileSync(join(settings, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'),
+  JSON.stringify({ fetchNews: 'false' }));
 const port = await freePort();
 const token = randomBytes(16).toString('hex');
 const lab = spawn('jupyter', ['lab', '--no-browser', '--ip=127.0.0.1', `--port=${port}`,
   `--IdentityProvider.token=${token}`, '--allow-root', '--ServerApp.root_dir=' + join(work, 'notebooks'),
   '--LabApp.expose_app_in_browser=True', '--ServerApp.disable_check_xsrf=True',
-  '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'],
+  '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+  '--LabApp.user_settings_dir=' + settings],
   { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 let labLog = '';
 let labExited = null;
@@ -110,8 +117,24 @@ try {
   });
   await page.screenshot({ path: join(artifacts, 'lesson.png'), fullPage: false });
   // Also one screenshot scrolled to the first chart, where the eye goes.
-  const chart = await page.$('.vega-embed');
-  if (chart) { await chart.scrollIntoViewIfNeeded(); await page.screenshot({ path: join(artifacts, 'chart.png') }); }
+  // JupyterLab renders only the cells in view (windowed notebooks), so
+  // scroll with its own API to the first cell with a chart, then let it draw.
+  const chartCell = await page.evaluate(async () => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const cells = [...w.content.model.cells];
+    const i = cells.findIndex(c => c.type === 'code' && [...Array(c.outputs.length).keys()].some(
+      k => 'application/vnd.vegalite.v5+json' in (c.outputs.get(k).toJSON().data || {})));
+    if (i >= 0) {
+      w.content.activeCellIndex = i;
+      await w.content.scrollToItem(i, 'start');
+    }
+    return i;
+  });
+  if (chartCell >= 0) {
+    await page.waitForSelector('.jp-mod-active .vega-embed svg, .jp-mod-active .vega-embed canvas', { timeout: 10000 }).catch(() => {});
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: join(artifacts, 'chart.png') });
+  }
   console.log(`ran ${lesson} in ${runSeconds.toFixed(1)} s: ${report.tables} tables, ${report.charts} charts, ${report.errors.length} errors`);
   if (report.errors.length) { failed = true; console.error('error outputs:\n  ' + report.errors.join('\n  ')); }
   if (report.tables === 0) { failed = true; console.error('no table rendered'); }
