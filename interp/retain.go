@@ -100,24 +100,13 @@ func writable(f reflect.Value) reflect.Value {
 // yaegi has, growFrame does nothing and yaegi resizes as before
 // (TestFrameFieldsFound fails).
 func growFrame(i *yaegi.Interpreter) {
-	v := reflect.ValueOf(i).Elem()
-	fr, u := v.FieldByName("frame"), v.FieldByName("universe")
-	if !fr.IsValid() || fr.Kind() != reflect.Pointer || fr.IsNil() ||
-		!u.IsValid() || u.Kind() != reflect.Pointer || u.IsNil() {
+	g, ok := frameOf(i)
+	if !ok {
 		return
 	}
-	df, mf := fr.Elem().FieldByName("data"), fr.Elem().FieldByName("mutex")
-	tf := u.Elem().FieldByName("types")
-	if df.Type() != reflect.TypeOf([]reflect.Value(nil)) || mf.Type() != reflect.TypeOf(sync.RWMutex{}) ||
-		tf.Type() != reflect.TypeOf([]reflect.Type(nil)) {
-		return
-	}
-	data := (*[]reflect.Value)(unsafe.Pointer(df.UnsafeAddr()))
-	types := *(*[]reflect.Type)(unsafe.Pointer(tf.UnsafeAddr()))
-	mu := (*sync.RWMutex)(unsafe.Pointer(mf.UnsafeAddr()))
-	mu.Lock()
-	defer mu.Unlock()
-	cur := *data
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	cur, types := *g.data, *g.types
 	if len(types) > len(cur) {
 		if cap(cur) >= len(types) {
 			cur = cur[:cap(cur)] // trimmed by trimFrame: the spare slots are still empty
@@ -126,7 +115,7 @@ func growFrame(i *yaegi.Interpreter) {
 			copy(grown, cur)
 			cur = grown
 		}
-		*data = cur
+		*g.data = cur
 	}
 	for j := len(types) - 1; j >= 0 && !cur[j].IsValid(); j-- {
 		cur[j] = reflect.New(types[j]).Elem()
@@ -139,23 +128,14 @@ func growFrame(i *yaegi.Interpreter) {
 // resizeFrame, which would take the spare slots for filled ones. The next
 // growFrame takes the room back.
 func trimFrame(i *yaegi.Interpreter) {
-	fr, u := reflect.ValueOf(i).Elem().FieldByName("frame"), reflect.ValueOf(i).Elem().FieldByName("universe")
-	if !fr.IsValid() || fr.Kind() != reflect.Pointer || fr.IsNil() ||
-		!u.IsValid() || u.Kind() != reflect.Pointer || u.IsNil() {
+	g, ok := frameOf(i)
+	if !ok {
 		return
 	}
-	df, mf := fr.Elem().FieldByName("data"), fr.Elem().FieldByName("mutex")
-	tf := u.Elem().FieldByName("types")
-	if df.Type() != reflect.TypeOf([]reflect.Value(nil)) || mf.Type() != reflect.TypeOf(sync.RWMutex{}) ||
-		tf.Type() != reflect.TypeOf([]reflect.Type(nil)) {
-		return
-	}
-	data := (*[]reflect.Value)(unsafe.Pointer(df.UnsafeAddr()))
-	mu := (*sync.RWMutex)(unsafe.Pointer(mf.UnsafeAddr()))
-	mu.Lock()
-	defer mu.Unlock()
-	if n := tf.Len(); n < len(*data) {
-		*data = (*data)[:n]
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if n := len(*g.types); n < len(*g.data) {
+		*g.data = (*g.data)[:n]
 	}
 }
 
@@ -163,19 +143,42 @@ func trimFrame(i *yaegi.Interpreter) {
 // sessions never swap the frame while goroutines read it.
 const minSpareSlots = 1024
 
+// globalFrame is yaegi's global frame, reached through unexported fields:
+// the frame's slots and their lock, and the layout (the universe scope's
+// slot types), which yaegi extends as it compiles.
+type globalFrame struct {
+	data  *[]reflect.Value
+	types *[]reflect.Type
+	mu    *sync.RWMutex
+}
+
+// frameOf finds the global frame of i, or reports false when the fields
+// are not what this version of yaegi has.
+func frameOf(i *yaegi.Interpreter) (globalFrame, bool) {
+	v := reflect.ValueOf(i).Elem()
+	fr, u := v.FieldByName("frame"), v.FieldByName("universe")
+	if !fr.IsValid() || fr.Kind() != reflect.Pointer || fr.IsNil() ||
+		!u.IsValid() || u.Kind() != reflect.Pointer || u.IsNil() {
+		return globalFrame{}, false
+	}
+	df, mf := fr.Elem().FieldByName("data"), fr.Elem().FieldByName("mutex")
+	tf := u.Elem().FieldByName("types")
+	if !df.IsValid() || !mf.IsValid() || !tf.IsValid() ||
+		df.Type() != reflect.TypeOf([]reflect.Value(nil)) || mf.Type() != reflect.TypeOf(sync.RWMutex{}) ||
+		tf.Type() != reflect.TypeOf([]reflect.Type(nil)) {
+		return globalFrame{}, false
+	}
+	return globalFrame{
+		data:  (*[]reflect.Value)(unsafe.Pointer(df.UnsafeAddr())),
+		types: (*[]reflect.Type)(unsafe.Pointer(tf.UnsafeAddr())),
+		mu:    (*sync.RWMutex)(unsafe.Pointer(mf.UnsafeAddr())),
+	}, true
+}
+
 // frameFieldsFound reports whether growFrame finds the fields it uses.
 func frameFieldsFound() bool {
-	it := reflect.TypeOf(yaegi.Interpreter{})
-	fr, ok1 := it.FieldByName("frame")
-	u, ok2 := it.FieldByName("universe")
-	if !ok1 || !ok2 || fr.Type.Kind() != reflect.Pointer || u.Type.Kind() != reflect.Pointer {
-		return false
-	}
-	d, ok3 := fr.Type.Elem().FieldByName("data")
-	m, ok4 := fr.Type.Elem().FieldByName("mutex")
-	t, ok5 := u.Type.Elem().FieldByName("types")
-	return ok3 && ok4 && ok5 && d.Type == reflect.TypeOf([]reflect.Value(nil)) &&
-		m.Type == reflect.TypeOf(sync.RWMutex{}) && t.Type == reflect.TypeOf([]reflect.Type(nil))
+	_, ok := frameOf(yaegi.New(yaegi.Options{}))
+	return ok
 }
 
 // A re-run cell must not keep the values of its earlier runs.
@@ -231,22 +234,16 @@ func globalVar(i *yaegi.Interpreter, name string) (int, bool) {
 
 // freeSlot puts a fresh zero value in global frame slot idx.
 func freeSlot(i *yaegi.Interpreter, idx int) bool {
-	fr := reflect.ValueOf(i).Elem().FieldByName("frame")
-	if !fr.IsValid() || fr.Kind() != reflect.Pointer || fr.IsNil() {
+	g, ok := frameOf(i)
+	if !ok {
 		return false
 	}
-	df, mf := fr.Elem().FieldByName("data"), fr.Elem().FieldByName("mutex")
-	if df.Type() != reflect.TypeOf([]reflect.Value(nil)) || mf.Type() != reflect.TypeOf(sync.RWMutex{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if idx >= len(*g.data) || !(*g.data)[idx].IsValid() {
 		return false
 	}
-	data := (*[]reflect.Value)(unsafe.Pointer(df.UnsafeAddr()))
-	mu := (*sync.RWMutex)(unsafe.Pointer(mf.UnsafeAddr()))
-	mu.Lock()
-	defer mu.Unlock()
-	if idx >= len(*data) || !(*data)[idx].IsValid() {
-		return false
-	}
-	(*data)[idx] = reflect.New((*data)[idx].Type()).Elem()
+	(*g.data)[idx] = reflect.New((*g.data)[idx].Type()).Elem()
 	return true
 }
 
@@ -387,14 +384,11 @@ func (s *Session) freeOld(old map[string]int, overlay map[string]string) {
 // frameLen returns how many slots yaegi's global frame layout has (the
 // frame itself may lag until the next Execute resizes it).
 func frameLen(i *yaegi.Interpreter) int {
-	u := reflect.ValueOf(i).Elem().FieldByName("universe")
-	if !u.IsValid() || u.Kind() != reflect.Pointer || u.IsNil() {
+	g, ok := frameOf(i)
+	if !ok {
 		return -1
 	}
-	if tf := u.Elem().FieldByName("types"); tf.IsValid() && tf.Kind() == reflect.Slice {
-		return tf.Len()
-	}
-	return -1
+	return len(*g.types)
 }
 
 // freeTemps frees the global slots [from, to) that a file just run took

@@ -105,29 +105,24 @@ func (w *Watch) close() {
 
 // Low returns the lowest parallelism seen (taking the closing probe first
 // if none was taken yet).
-func (w *Watch) Low() float64 {
-	w.close()
-	lo := w.samples[0]
-	for _, s := range w.samples {
-		lo = math.Min(lo, s)
-	}
-	return lo
-}
+func (w *Watch) Low() float64 { lo, _ := w.bounds(); return lo }
 
 // High returns the highest parallelism seen (taking the closing probe
 // first if none was taken yet).
-func (w *Watch) High() float64 {
+func (w *Watch) High() float64 { _, hi := w.bounds(); return hi }
+
+func (w *Watch) bounds() (lo, hi float64) {
 	w.close()
-	hi := w.samples[0]
+	lo, hi = w.samples[0], w.samples[0]
 	for _, s := range w.samples {
-		hi = math.Max(hi, s)
+		lo, hi = math.Min(lo, s), math.Max(hi, s)
 	}
-	return hi
+	return lo, hi
 }
 
 // String says what the machine offered, in words.
 func (w *Watch) String() string {
-	lo, hi := w.Low(), w.High()
+	lo, hi := w.bounds()
 	if hi-lo < 0.05 {
 		return fmt.Sprintf("while this ran, %d CPU-bound tasks could go %.1f× faster side by side than one after the other", w.k, lo)
 	}
