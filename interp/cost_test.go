@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"testing"
 	"time"
 
@@ -15,36 +16,60 @@ import (
 // cells up to 10,000 (a figure, not an assertion). Run it with
 //
 //	GOKERNEL_COSTCURVE=1 go test -run TestCostCurve -v ./interp/
+//
+// At each thousand, the same probe cells run alternately in the long
+// session and in a fresh one, and the ratio of their medians is the
+// growth: a shared machine's speed swings by half from minute to minute,
+// which moves both sides alike.
 func TestCostCurve(t *testing.T) {
 	if os.Getenv("GOKERNEL_COSTCURVE") == "" {
 		t.Skip("set GOKERNEL_COSTCURVE=1 to print the cost curve")
 	}
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	out := discard{}
-	s.Execute(ctx, "import \"fmt\"\na := 0", out)
+	newSession := func() *Session {
+		s, err := NewSession(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Execute(ctx, "import \"fmt\"\na := 0", out)
+		return s
+	}
+	s := newSession()
 	cells := []string{"a := %d", "fmt.Sprint(a + %d)", "for i := 0; i < %d%%7; i++ { a += i }", "b := []int{a, %d}\nlen(b)"}
-	start := time.Now()
-	var base time.Duration
+	median := func(ds []time.Duration) float64 {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return float64(ds[len(ds)/2].Nanoseconds()) / 1e3
+	}
 	for n := 1; n <= 10000; n++ {
 		if _, err := s.Execute(ctx, fmt.Sprintf(cells[n%len(cells)], n), out); err != nil {
 			t.Fatalf("cell %d: %v", n, err)
 		}
-		if n%1000 == 0 {
-			per := time.Since(start) / 1000
-			if base == 0 {
-				base = per
-			}
-			runtime.GC()
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			fmt.Printf("cells %5d: %6.1f µs/cell (x%.2f of the first 1k), heap %5.1f MiB\n",
-				n, float64(per.Nanoseconds())/1e3, float64(per)/float64(base), float64(m.HeapAlloc)/(1<<20))
-			start = time.Now()
+		if n%1000 != 0 {
+			continue
 		}
+		fresh := newSession()
+		var long, short []time.Duration
+		for k := 0; k < 200; k++ {
+			probe := fmt.Sprintf(cells[k%len(cells)], k)
+			for _, x := range []struct {
+				s  *Session
+				ds *[]time.Duration
+			}{{s, &long}, {fresh, &short}} {
+				t0 := time.Now()
+				if _, err := x.s.Execute(ctx, probe, out); err != nil {
+					t.Fatalf("probe %q: %v", probe, err)
+				}
+				*x.ds = append(*x.ds, time.Since(t0))
+			}
+		}
+		fresh.Close()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		l, f := median(long), median(short)
+		fmt.Printf("cells %5d: %6.1f µs/cell, a fresh session %6.1f µs: x%.2f; heap %5.1f MiB\n",
+			n, l, f, l/f, float64(m.HeapAlloc)/(1<<20))
 	}
 }
 

@@ -391,6 +391,15 @@ func (s *Session) runner() *cellRunner {
 	return s.cells
 }
 
+// Close stops the goroutine that runs the session's cells, once the
+// current cell (if any) is done. Goroutines cells started are not stopped.
+// A closed session starts a new runner if Execute is called again.
+func (s *Session) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.abandonRunner()
+}
+
 // abandonRunner leaves the current runner to its stuck cell: the next
 // cell starts a new one. The old one exits if its cell ever returns.
 func (s *Session) abandonRunner() {
