@@ -77,7 +77,7 @@ func writable(f reflect.Value) reflect.Value {
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 }
 
-// growFrame gives yaegi's global frame room to grow, so that declaring a
+// grow gives yaegi's global frame room to grow, so that declaring a
 // variable costs the same in the 10,000th cell as in the first.
 //
 // Every variable a cell declares at top level, and every intermediate
@@ -89,7 +89,7 @@ func writable(f reflect.Value) reflect.Value {
 // read it without a lock (a data race, and a store into the old copy was
 // lost).
 //
-// growFrame runs first. It keeps the frame longer than the layout, the
+// grow runs first. It keeps the frame longer than the layout, the
 // spare slots left empty (no compiled code knows them), and fills the
 // slots a new file added in place, each with a fresh zero value as
 // resizeFrame would; resizeFrame then finds the frame long enough and
@@ -97,11 +97,10 @@ func writable(f reflect.Value) reflect.Value {
 // and swapped in (under the frame's lock, as yaegi does), with room for
 // half as many again, so that happens a logarithmic number of times.
 // As with dropDebugTrees, when the fields are not what this version of
-// yaegi has, growFrame does nothing and yaegi resizes as before
+// yaegi has, grow does nothing and yaegi resizes as before
 // (TestFrameFieldsFound fails).
-func growFrame(i *yaegi.Interpreter) {
-	g, ok := frameOf(i)
-	if !ok {
+func (g globalFrame) grow() {
+	if g.data == nil {
 		return
 	}
 	g.mu.Lock()
@@ -109,7 +108,7 @@ func growFrame(i *yaegi.Interpreter) {
 	cur, types := *g.data, *g.types
 	if len(types) > len(cur) {
 		if cap(cur) >= len(types) {
-			cur = cur[:cap(cur)] // trimmed by trimFrame: the spare slots are still empty
+			cur = cur[:cap(cur)] // trimmed by trim: the spare slots are still empty
 		} else {
 			grown := make([]reflect.Value, len(types)+len(types)/2+minSpareSlots)
 			copy(grown, cur)
@@ -122,14 +121,13 @@ func growFrame(i *yaegi.Interpreter) {
 	}
 }
 
-// trimFrame gives the frame back its exact length before yaegi compiles
+// trim gives the frame back its exact length before yaegi compiles
 // a file that imports packages: importing a package from source runs its
 // variable initializers during the compile, after yaegi's own
 // resizeFrame, which would take the spare slots for filled ones. The next
-// growFrame takes the room back.
-func trimFrame(i *yaegi.Interpreter) {
-	g, ok := frameOf(i)
-	if !ok {
+// grow takes the room back.
+func (g globalFrame) trim() {
+	if g.data == nil {
 		return
 	}
 	g.mu.Lock()
@@ -139,13 +137,38 @@ func trimFrame(i *yaegi.Interpreter) {
 	}
 }
 
-// minSpareSlots is the least room growFrame leaves: enough that most
+// len returns how many slots the layout has (the frame itself may lag
+// until the next Execute resizes it), or -1 when the frame was not found.
+func (g globalFrame) len() int {
+	if g.data == nil {
+		return -1
+	}
+	return len(*g.types)
+}
+
+// free puts a fresh zero value in each of the given slots.
+func (g globalFrame) free(idxs ...int) {
+	if g.data == nil || len(idxs) == 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, idx := range idxs {
+		if idx < len(*g.data) && (*g.data)[idx].IsValid() {
+			(*g.data)[idx] = reflect.New((*g.data)[idx].Type()).Elem()
+		}
+	}
+}
+
+// minSpareSlots is the least room grow leaves: enough that most
 // sessions never swap the frame while goroutines read it.
 const minSpareSlots = 1024
 
 // globalFrame is yaegi's global frame, reached through unexported fields:
 // the frame's slots and their lock, and the layout (the universe scope's
-// slot types), which yaegi extends as it compiles.
+// slot types), which yaegi extends as it compiles. The session finds it
+// once (the frame and the universe scope live as long as the
+// interpreter); its zero value, for another yaegi version, does nothing.
 type globalFrame struct {
 	data  *[]reflect.Value
 	types *[]reflect.Type
@@ -175,7 +198,7 @@ func frameOf(i *yaegi.Interpreter) (globalFrame, bool) {
 	}, true
 }
 
-// frameFieldsFound reports whether growFrame finds the fields it uses.
+// frameFieldsFound reports whether frameOf finds the fields it uses.
 func frameFieldsFound() bool {
 	_, ok := frameOf(yaegi.New(yaegi.Options{}))
 	return ok
@@ -201,22 +224,37 @@ func frameFieldsFound() bool {
 // varSymKind is yaegi's sKind for a variable (varSym).
 const varSymKind = 9
 
-// globalVar returns the frame slot of the package-level variable name
-// (a variable in package main's scope lives in the global frame).
-func globalVar(i *yaegi.Interpreter, name string) (int, bool) {
-	sc := reflect.ValueOf(i).Elem().FieldByName("scopes")
+// mainSyms returns the symbol table of package main's scope, which
+// yaegi makes when the prelude is compiled and keeps (a map value, so the
+// same table as it grows).
+func (s *Session) mainSyms() (reflect.Value, bool) {
+	if s.syms.IsValid() {
+		return s.syms, true
+	}
+	sc := reflect.ValueOf(s.i).Elem().FieldByName("scopes")
 	if !sc.IsValid() || sc.Kind() != reflect.Map || sc.Type().Key().Kind() != reflect.String {
-		return 0, false
+		return reflect.Value{}, false
 	}
 	p := writable(sc).MapIndex(reflect.ValueOf("main"))
 	if !p.IsValid() || p.Kind() != reflect.Pointer || p.IsNil() {
-		return 0, false
+		return reflect.Value{}, false
 	}
 	syms := p.Elem().FieldByName("sym")
-	if !syms.IsValid() || syms.Kind() != reflect.Map {
+	if !syms.IsValid() || syms.Kind() != reflect.Map || syms.Type().Key().Kind() != reflect.String {
+		return reflect.Value{}, false
+	}
+	s.syms = writable(syms)
+	return s.syms, true
+}
+
+// globalVar returns the frame slot of the package-level variable name
+// (a variable in package main's scope lives in the global frame).
+func (s *Session) globalVar(name string) (int, bool) {
+	syms, ok := s.mainSyms()
+	if !ok {
 		return 0, false
 	}
-	sp := writable(syms).MapIndex(reflect.ValueOf(name))
+	sp := syms.MapIndex(reflect.ValueOf(name))
 	if !sp.IsValid() || sp.Kind() != reflect.Pointer || sp.IsNil() {
 		return 0, false
 	}
@@ -230,21 +268,6 @@ func globalVar(i *yaegi.Interpreter, name string) (int, bool) {
 		return 0, false
 	}
 	return int(idx.Int()), true
-}
-
-// freeSlot puts a fresh zero value in global frame slot idx.
-func freeSlot(i *yaegi.Interpreter, idx int) bool {
-	g, ok := frameOf(i)
-	if !ok {
-		return false
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if idx >= len(*g.data) || !(*g.data)[idx].IsValid() {
-		return false
-	}
-	(*g.data)[idx] = reflect.New((*g.data)[idx].Type()).Elem()
-	return true
 }
 
 // noteCaptures records the names that code which may outlive the cell
@@ -359,7 +382,7 @@ func (s *Session) oldSlots(overlay map[string]string) map[string]int {
 		if s.kind[n] != "var" {
 			continue
 		}
-		if idx, ok := globalVar(s.i, s.cur[n]); ok {
+		if idx, ok := s.globalVar(s.cur[n]); ok {
 			if old == nil {
 				old = map[string]int{}
 			}
@@ -375,20 +398,10 @@ func (s *Session) freeOld(old map[string]int, overlay map[string]string) {
 		return
 	}
 	for n, idx := range old {
-		if now, ok := globalVar(s.i, overlay[n]); ok && now != idx && !s.captured(n) {
-			freeSlot(s.i, idx)
+		if now, ok := s.globalVar(overlay[n]); ok && now != idx && !s.captured(n) {
+			s.frame.free(idx)
 		}
 	}
-}
-
-// frameLen returns how many slots yaegi's global frame layout has (the
-// frame itself may lag until the next Execute resizes it).
-func frameLen(i *yaegi.Interpreter) int {
-	g, ok := frameOf(i)
-	if !ok {
-		return -1
-	}
-	return len(*g.types)
 }
 
 // freeTemps frees the global slots [from, to) that a file just run took
@@ -400,7 +413,7 @@ func frameLen(i *yaegi.Interpreter) int {
 // replaced. Only the file's own compiled statements know these slots, and
 // they have run. The old value is not written to but replaced, so
 // anything that shares its memory keeps it.
-func freeTemps(i *yaegi.Interpreter, f *ast.File, from, to int) {
+func (s *Session) freeTemps(f *ast.File, from, to int) {
 	if from < 0 || to <= from {
 		return
 	}
@@ -409,15 +422,17 @@ func freeTemps(i *yaegi.Interpreter, f *ast.File, from, to int) {
 	ast.Inspect(f, func(n ast.Node) bool {
 		if id, ok := n.(*ast.Ident); ok && !seen[id.Name] {
 			seen[id.Name] = true
-			if idx, ok := globalVar(i, id.Name); ok && idx >= from && idx < to {
+			if idx, ok := s.globalVar(id.Name); ok && idx >= from && idx < to {
 				keep[idx] = true
 			}
 		}
 		return true
 	})
+	var temps []int
 	for idx := from; idx < to; idx++ {
 		if !keep[idx] {
-			freeSlot(i, idx)
+			temps = append(temps, idx)
 		}
 	}
+	s.frame.free(temps...)
 }

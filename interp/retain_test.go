@@ -64,7 +64,7 @@ func TestMemoryFlat(t *testing.T) {
 
 func TestFrameFieldsFound(t *testing.T) {
 	if !frameFieldsFound() {
-		t.Fatal("yaegi's global frame or universe types are gone: growFrame does nothing, and declaring cells cost more with every cell (see retain.go)")
+		t.Fatal("yaegi's global frame or universe types are gone: globalFrame.grow does nothing, and declaring cells cost more with every cell (see retain.go)")
 	}
 }
 

@@ -76,6 +76,8 @@ type Session struct {
 	cellGoroutine atomic.Int64 // id of the goroutine running the current cell
 
 	captures map[string]bool // names mentioned in some func literal (see retain.go)
+	frame    globalFrame     // yaegi's global frame (see retain.go)
+	syms     reflect.Value   // package main's symbols, once found (see mainSyms)
 
 	declMu sync.Mutex
 	decls  []string // cells that declared something, for completion
@@ -144,6 +146,7 @@ func NewSession(opts Options) (*Session, error) {
 	} else {
 		s.i = yaegi.New(yo)
 	}
+	s.frame, _ = frameOf(s.i) // the zero globalFrame does nothing (TestFrameFieldsFound)
 	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host()} {
 		if err := s.i.Use(ex); err != nil {
 			return nil, fmt.Errorf("interp: loading symbols: %w", err)
@@ -936,15 +939,15 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		node = f.Decls[len(f.Decls)-1].(*ast.FuncDecl).Body
 	}
 	if len(f.Imports) > 0 {
-		trimFrame(s.i)
+		s.frame.trim()
 	}
-	from := frameLen(s.i)
+	from := s.frame.len()
 	prog, cerr := s.i.CompileAST(node)
 	if cerr != nil {
 		return s.compileErr(cerr.Error(), cs)
 	}
 	dropDebugTrees(s.i)
-	growFrame(s.i)
+	s.frame.grow()
 	gid := s.cellGoroutine.Load()
 	if gid == 0 { // the prelude, on NewSession's caller
 		gid = rt.GoID()
@@ -955,7 +958,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		if len(f.Imports) == 0 {
 			// (A file that imports from source also made the slots of
 			// the imported packages' variables.)
-			freeTemps(s.i, f, from, frameLen(s.i))
+			s.freeTemps(f, from, s.frame.len())
 		}
 		return nil
 	}
