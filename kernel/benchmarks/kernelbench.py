@@ -9,8 +9,10 @@ cold start to the first kernel_info_reply, start to the first cell's idle,
 a trivial cell's round trip from execute_request to execute_reply (p50, p99), 100,000 printed lines until idle
 (with the lines and stream messages received), and the idle RSS of the
 kernel and its children. Targets from issue 2 are checked and printed.
-Last, the same client's round trip against a bare ZeroMQ echo: the floor
-under any kernel's round trip on this machine.
+Last, two floors for the round trip, measured with the same client: a bare
+ZeroMQ echo (no kernel at all), and nullkernel, gokernel's own protocol layer
+serving an evaluator that does no work (built from kernel/benchmarks/nullkernel
+with the go command). No gokernel can be faster than the second.
 This is a script, not a test: timings on a shared machine are noisy.
 """
 import argparse
@@ -115,18 +117,22 @@ def round_trip(kc, code, timeout=60):
 round_trip.socks = {}
 
 
-def measure(kernel_name, lang, runs):
-    """Launch the kernel as Jupyter would (its kernelspec argv and a fresh
-    connection file), but without KernelManager's own start-up work, so the
-    start-up figures are the kernel's, not jupyter_client's."""
-    spec = KernelSpecManager().get_kernel_spec(kernel_name)
+def measure(kernel_name, lang, runs, argv=None):
+    """Launch the kernel as Jupyter would (its kernelspec argv, or the argv
+    given, and a fresh connection file), but without KernelManager's own
+    start-up work, so the start-up figures are the kernel's, not
+    jupyter_client's."""
+    env = dict(os.environ)
+    if argv is None:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+        argv = spec.argv
+        env.update(spec.env or {})
     tmp = tempfile.mkdtemp(prefix="kernelbench-")
     cf = os.path.join(tmp, "kernel.json")
     write_connection_file(cf, ip="127.0.0.1", key=uuid.uuid4().hex.encode(), kernel_name=kernel_name)
-    argv = [a.replace("{connection_file}", cf) for a in spec.argv]
+    argv = [a.replace("{connection_file}", cf) for a in argv]
     if argv[0] in ("python", "python3"):  # as KernelManager does: this Python, with ipykernel
         argv[0] = sys.executable
-    env = dict(os.environ, **(spec.env or {}))
     # ZeroMQ retries a refused connection every 100 ms by default, which
     # would hide any start-up faster than that; retry every millisecond.
     ctx = zmq.Context()
@@ -235,6 +241,20 @@ def client_floor(runs):
         proc.wait()
 
 
+def null_kernel(runs):
+    """Round trip p50 and p99 of nullkernel: the kernel package with an
+    evaluator that does nothing, so every microsecond is protocol."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    tmp = tempfile.mkdtemp(prefix="nullkernel-")
+    try:
+        exe = os.path.join(tmp, "nullkernel")
+        subprocess.run(["go", "build", "-o", exe, "./kernel/benchmarks/nullkernel"], cwd=root, check=True)
+        r = measure("nullkernel", "go", runs, argv=[exe, "-f", "{connection_file}"])
+        return r["round trip p50"], r["round trip p99"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--go", default=os.environ.get("GOKERNEL_KERNEL_NAME", "gokernel"))
@@ -270,10 +290,15 @@ def main():
             verdict = f"all     {'PASS' if passed else 'FAIL'}"
         print(f"{k:26} {fmt(k, go[k]):>12} {fmt(k, py[k]):>12} {ratio:8.3f}  {verdict}")
     floor = client_floor(a.runs)
+    null50, null99 = null_kernel(a.runs)
     budget = py["round trip p50"] / 20
-    print(f"\nclient floor: this client against a ZeroMQ echo (no kernel at all) has a round trip p50 of "
-          f"{floor * 1e3:.2f} ms, {floor / budget:.0%} of the 1/20 target's {budget * 1e3:.2f} ms; "
-          f"above the floor, gokernel takes {(go['round trip p50'] - floor) * 1e3:.2f} ms "
+    print(f"\nround trip floors, same client (the 1/20 target is {budget * 1e3:.2f} ms):")
+    print(f"  ZeroMQ echo, no kernel at all:            p50 {floor * 1e3:.2f} ms ({floor / budget:.0%} of the target)")
+    print(f"  nullkernel, gokernel's protocol, no eval: p50 {null50 * 1e3:.2f} ms ({null50 / budget:.0%} of the target),"
+          f" p99 {null99 * 1e3:.2f} ms")
+    print(f"  gokernel:                                 p50 {go['round trip p50'] * 1e3:.2f} ms, of which evaluation "
+          f"(worker process and interpreter) {(go['round trip p50'] - null50) * 1e3:.2f} ms")
+    print(f"above the echo, gokernel takes {(go['round trip p50'] - floor) * 1e3:.2f} ms "
           f"and ipykernel {(py['round trip p50'] - floor) * 1e3:.2f} ms "
           f"(ratio {(go['round trip p50'] - floor) / (py['round trip p50'] - floor):.3f}).")
     print("all targets met" if ok else "some targets missed")
