@@ -52,7 +52,17 @@ type Kernel struct {
 
 	shell, control, stdin, iopub, hb *zsocket
 
-	pubMu sync.Mutex // keeps iopub messages in the order they are made
+	// iopub messages wait in pubQueue, in the order they were made, to be
+	// signed and sent by the publisher goroutine (pubLoop): making a
+	// header, encoding and signing take tens of microseconds each, which a
+	// cell's round trip would otherwise pay for busy, execute_input and
+	// execute_result before its execute_reply could leave.
+	pubMu    sync.Mutex
+	pubCond  *sync.Cond
+	pubQueue []pending
+	pubBusy  bool // pubLoop is sending a batch taken off the queue
+	pubStop  bool
+	pubDone  chan struct{}
 
 	execMu     sync.Mutex
 	cancelExec context.CancelFunc // cancels the running cell; nil when idle
@@ -97,6 +107,9 @@ func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
 	if k.log == nil {
 		k.log = log.New(os.Stderr, "gokernel: ", log.LstdFlags)
 	}
+	k.pubCond = sync.NewCond(&k.pubMu)
+	k.pubDone = make(chan struct{})
+	go k.pubLoop() // nothing is queued before the sockets are bound
 	binds := []struct {
 		name string
 		typ  zmq4.SocketType
@@ -206,6 +219,12 @@ func (k *Kernel) Close() error {
 func (k *Kernel) closeSockets() {
 	socks := []*zsocket{k.shell, k.control, k.stdin, k.iopub, k.hb}
 	deadline := time.Now().Add(graceful)
+	k.flushPublished(deadline)
+	k.pubMu.Lock()
+	k.pubStop = true
+	k.pubCond.Broadcast()
+	k.pubMu.Unlock()
+	<-k.pubDone
 	for _, s := range socks {
 		if s != nil {
 			s.drain(deadline)
@@ -238,23 +257,83 @@ func (k *Kernel) message(parent wire.Header, msgType string, content any) (*wire
 	}, nil
 }
 
-// publish sends a message on iopub.
+// pending is an iopub message made but not yet signed and sent.
+type pending struct {
+	parent  wire.Header
+	msgType string
+	content json.RawMessage
+	at      time.Time // the header's date: when it was made
+}
+
+// publish sends a message on iopub: its content is encoded now (so the
+// caller may reuse what it passed), its header, signature and frames are
+// made by pubLoop, in order.
 func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
-	m, err := k.message(parent, msgType, content)
+	c, err := json.Marshal(content)
 	if err != nil {
-		k.log.Print(err)
+		k.log.Printf("kernel: encoding %s: %v", msgType, err)
 		return
 	}
-	// A topic frame as ipykernel sends; clients subscribe to everything.
-	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
 	k.pubMu.Lock()
-	defer k.pubMu.Unlock()
-	frames, err := wire.Encode(k.key, m)
-	if err != nil {
-		k.log.Print(err)
-		return
+	if !k.pubStop {
+		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, at: time.Now()})
+		k.pubCond.Broadcast()
 	}
-	k.iopub.publish(frames)
+	k.pubMu.Unlock()
+}
+
+// pubLoop signs and sends what publish queued until closeSockets stops it.
+func (k *Kernel) pubLoop() {
+	defer close(k.pubDone)
+	var batch []pending
+	for {
+		k.pubMu.Lock()
+		k.pubBusy = false
+		k.pubCond.Broadcast() // flushPublished may be waiting for an empty queue
+		for len(k.pubQueue) == 0 && !k.pubStop {
+			k.pubCond.Wait()
+		}
+		if len(k.pubQueue) == 0 {
+			k.pubMu.Unlock()
+			return
+		}
+		batch, k.pubQueue = k.pubQueue, batch[:0]
+		k.pubBusy = true
+		k.pubMu.Unlock()
+		for i, p := range batch {
+			m := &wire.Message{
+				// A topic frame as ipykernel sends; clients subscribe to everything.
+				Identities: [][]byte{[]byte("kernel." + k.session + "." + p.msgType)},
+				Header:     wire.NewHeaderAt(p.msgType, k.session, p.at),
+				Parent:     p.parent,
+				Content:    p.content,
+			}
+			frames, err := wire.Encode(k.key, m)
+			if err != nil {
+				k.log.Print(err)
+			} else {
+				k.iopub.publish(frames)
+			}
+			batch[i] = pending{}
+		}
+	}
+}
+
+// flushPublished waits until everything published so far has been handed
+// to the iopub socket (or the deadline passes): an input_request must not
+// overtake the prompt printed before it, nor shutdown the last messages.
+func (k *Kernel) flushPublished(deadline time.Time) {
+	stop := time.AfterFunc(time.Until(deadline), func() {
+		k.pubMu.Lock()
+		k.pubCond.Broadcast()
+		k.pubMu.Unlock()
+	})
+	defer stop.Stop()
+	k.pubMu.Lock()
+	for (len(k.pubQueue) > 0 || k.pubBusy) && !k.pubStop && time.Now().Before(deadline) {
+		k.pubCond.Wait()
+	}
+	k.pubMu.Unlock()
 }
 
 // send sends a message to the client with the given routing identities

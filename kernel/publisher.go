@@ -194,6 +194,9 @@ func (k *Kernel) input(ctx context.Context, ids [][]byte, parent wire.Header, pr
 	case <-k.inputs:
 	default:
 	}
+	// The prompt's stream output, already flushed by Input, leaves on iopub
+	// before the input_request leaves on stdin.
+	k.flushPublished(time.Now().Add(graceful))
 	h, ok := k.send(k.stdin, ids, parent, msgInputRequest, inputRequest{Prompt: prompt, Password: password})
 	// A client connects its channels at once but each connection's
 	// handshake finishes on its own: a cell that asks for input right away

@@ -62,11 +62,16 @@ type Header struct {
 // NewHeader returns a header for a new message of type msgType from
 // session, with a fresh msg_id and the current time.
 func NewHeader(msgType, session string) Header {
+	return NewHeaderAt(msgType, session, time.Now())
+}
+
+// NewHeaderAt is NewHeader for a message made at t.
+func NewHeaderAt(msgType, session string, t time.Time) Header {
 	return Header{
 		MsgID:    uuid.NewString(),
 		Session:  session,
 		Username: "kernel",
-		Date:     time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"),
+		Date:     t.UTC().Format("2006-01-02T15:04:05.000000Z"),
 		MsgType:  msgType,
 		Version:  Version,
 	}
