@@ -14,7 +14,10 @@
 // Shell, control, stdin, iopub and heartbeat each have their own
 // goroutines, so heartbeat, kernel_info_request, interrupt_request and
 // shutdown_request on control are answered while a cell runs. Requests on
-// shell are served one at a time, in order. The sockets are built on
+// shell are served one at a time, in order. IOPub messages are signed
+// and sent by a goroutine of their own, in the order they were made, so a
+// request's reply does not wait behind its busy, execute_input and
+// execute_result messages. The sockets are built on
 // zmq4's ZMTP connections with a bounded queue per client: a client that
 // stops reading loses its own messages, never anyone else's (see zmtp.go
 // for why zmq4's PUB socket is not used).

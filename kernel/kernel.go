@@ -275,12 +275,21 @@ func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
 		return
 	}
 	k.pubMu.Lock()
+	// A cell that makes messages faster than they can be signed waits here,
+	// as it did when publishing was synchronous, rather than queueing
+	// without bound.
+	for len(k.pubQueue) >= pubQueueMax && !k.pubStop {
+		k.pubCond.Wait()
+	}
 	if !k.pubStop {
 		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, at: time.Now()})
 		k.pubCond.Broadcast()
 	}
 	k.pubMu.Unlock()
 }
+
+// pubQueueMax bounds the iopub messages waiting to be signed.
+const pubQueueMax = 256
 
 // pubLoop signs and sends what publish queued until closeSockets stops it.
 func (k *Kernel) pubLoop() {
@@ -299,6 +308,7 @@ func (k *Kernel) pubLoop() {
 		}
 		batch, k.pubQueue = k.pubQueue, batch[:0]
 		k.pubBusy = true
+		k.pubCond.Broadcast() // publish may be waiting for room
 		k.pubMu.Unlock()
 		for i, p := range batch {
 			m := &wire.Message{

@@ -839,3 +839,43 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 }
+
+// TestIOPubOrderUnderBurst checks that iopub messages, which are signed and
+// sent by their own goroutine, leave in the order they were made, none
+// lost, with the header dates in that order too, when a cell makes them far
+// faster than they can be sent (more than the signing queue holds).
+func TestIOPubOrderUnderBurst(t *testing.T) {
+	const n = 3000
+	f := start(t, func(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+		for i := 0; i < n; i++ {
+			out.Display(mime.TextBundle(fmt.Sprint(i)), "")
+		}
+		return mime.TextBundle("done"), nil
+	})
+	_, pub := f.Execute("burst")
+	var types []string
+	i := 0
+	last := ""
+	for _, m := range pub {
+		if m.Header.Date < last {
+			t.Errorf("%s dated %s after a message dated %s", m.Header.MsgType, m.Header.Date, last)
+		}
+		last = m.Header.Date
+		if m.Header.MsgType != "display_data" {
+			types = append(types, m.Header.MsgType)
+			continue
+		}
+		data, _ := content(m)["data"].(map[string]any)
+		if got := data["text/plain"]; got != fmt.Sprint(i) {
+			t.Fatalf("display %d is %v", i, got)
+		}
+		i++
+	}
+	if i != n {
+		t.Errorf("got %d displays, want %d", i, n)
+	}
+	want := []string{"status", "execute_input", "execute_result", "status"}
+	if !reflect.DeepEqual(types, want) {
+		t.Errorf("other messages %v, want %v around the displays", types, want)
+	}
+}
