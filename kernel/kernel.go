@@ -60,7 +60,8 @@ type Kernel struct {
 	pubMu    sync.Mutex
 	pubCond  *sync.Cond
 	pubQueue []pending
-	pubBusy  bool // pubLoop is sending a batch taken off the queue
+	pubMade  uint64 // messages queued so far
+	pubSent  uint64 // of those, handed to the iopub socket
 	pubStop  bool
 	pubDone  chan struct{}
 
@@ -244,17 +245,31 @@ func (k *Kernel) requestShutdown(restart bool) {
 	})
 }
 
-// message makes a message of msgType answering parent.
+// message makes a message of msgType answering parent, made now.
 func (k *Kernel) message(parent wire.Header, msgType string, content any) (*wire.Message, error) {
+	c, err := encodeContent(msgType, content)
+	if err != nil {
+		return nil, err
+	}
+	return k.messageAt(parent, msgType, c, time.Now()), nil
+}
+
+// messageAt makes a message of msgType answering parent, made at t, from
+// its encoded content.
+func (k *Kernel) messageAt(parent wire.Header, msgType string, content json.RawMessage, t time.Time) *wire.Message {
+	return &wire.Message{
+		Header:  wire.NewHeaderAt(msgType, k.session, t),
+		Parent:  parent,
+		Content: content,
+	}
+}
+
+func encodeContent(msgType string, content any) (json.RawMessage, error) {
 	c, err := json.Marshal(content)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: encoding %s: %w", msgType, err)
 	}
-	return &wire.Message{
-		Header:  wire.NewHeader(msgType, k.session),
-		Parent:  parent,
-		Content: c,
-	}, nil
+	return c, nil
 }
 
 // pending is an iopub message made but not yet signed and sent.
@@ -269,9 +284,9 @@ type pending struct {
 // caller may reuse what it passed), its header, signature and frames are
 // made by pubLoop, in order.
 func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
-	c, err := json.Marshal(content)
+	c, err := encodeContent(msgType, content)
 	if err != nil {
-		k.log.Printf("kernel: encoding %s: %v", msgType, err)
+		k.log.Print(err)
 		return
 	}
 	k.pubMu.Lock()
@@ -283,6 +298,7 @@ func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
 	}
 	if !k.pubStop {
 		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, at: time.Now()})
+		k.pubMade++
 		k.pubCond.Broadcast()
 	}
 	k.pubMu.Unlock()
@@ -295,10 +311,8 @@ const pubQueueMax = 256
 func (k *Kernel) pubLoop() {
 	defer close(k.pubDone)
 	var batch []pending
+	k.pubMu.Lock()
 	for {
-		k.pubMu.Lock()
-		k.pubBusy = false
-		k.pubCond.Broadcast() // flushPublished may be waiting for an empty queue
 		for len(k.pubQueue) == 0 && !k.pubStop {
 			k.pubCond.Wait()
 		}
@@ -307,31 +321,29 @@ func (k *Kernel) pubLoop() {
 			return
 		}
 		batch, k.pubQueue = k.pubQueue, batch[:0]
-		k.pubBusy = true
 		k.pubCond.Broadcast() // publish may be waiting for room
 		k.pubMu.Unlock()
 		for i, p := range batch {
-			m := &wire.Message{
-				// A topic frame as ipykernel sends; clients subscribe to everything.
-				Identities: [][]byte{[]byte("kernel." + k.session + "." + p.msgType)},
-				Header:     wire.NewHeaderAt(p.msgType, k.session, p.at),
-				Parent:     p.parent,
-				Content:    p.content,
-			}
-			frames, err := wire.Encode(k.key, m)
-			if err != nil {
+			m := k.messageAt(p.parent, p.msgType, p.content, p.at)
+			// A topic frame as ipykernel sends; clients subscribe to everything.
+			m.Identities = [][]byte{[]byte("kernel." + k.session + "." + p.msgType)}
+			if frames, err := wire.Encode(k.key, m); err != nil {
 				k.log.Print(err)
 			} else {
 				k.iopub.publish(frames)
 			}
 			batch[i] = pending{}
 		}
+		k.pubMu.Lock()
+		k.pubSent += uint64(len(batch))
+		k.pubCond.Broadcast() // flushPublished may be waiting for these
 	}
 }
 
-// flushPublished waits until everything published so far has been handed
-// to the iopub socket (or the deadline passes): an input_request must not
-// overtake the prompt printed before it, nor shutdown the last messages.
+// flushPublished waits until everything published before the call has been
+// handed to the iopub socket (or the deadline passes): an input_request
+// must not overtake the prompt printed before it, nor shutdown the last
+// messages. What other goroutines publish meanwhile is not waited for.
 func (k *Kernel) flushPublished(deadline time.Time) {
 	stop := time.AfterFunc(time.Until(deadline), func() {
 		k.pubMu.Lock()
@@ -340,7 +352,7 @@ func (k *Kernel) flushPublished(deadline time.Time) {
 	})
 	defer stop.Stop()
 	k.pubMu.Lock()
-	for (len(k.pubQueue) > 0 || k.pubBusy) && !k.pubStop && time.Now().Before(deadline) {
+	for want := k.pubMade; k.pubSent < want && !k.pubStop && time.Now().Before(deadline); {
 		k.pubCond.Wait()
 	}
 	k.pubMu.Unlock()
