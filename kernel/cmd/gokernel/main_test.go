@@ -450,3 +450,154 @@ func interruptAt(t *testing.T, dir, line string, args ...string) (int, string) {
 		return 0, ""
 	}
 }
+
+// outputsText is the text of a saved cell's outputs (streams and errors).
+func outputsText(c savedCell) string {
+	var b strings.Builder
+	for _, o := range c.Outputs {
+		var m struct {
+			Text   any    `json:"text"`
+			Ename  string `json:"ename"`
+			Evalue string `json:"evalue"`
+		}
+		json.Unmarshal(o, &m)
+		b.WriteString(savedCell{Source: m.Text}.source())
+		if m.Ename != "" {
+			b.WriteString(m.Ename + ": " + m.Evalue)
+		}
+	}
+	return b.String()
+}
+
+// setTags tags cell i of the notebook at path.
+func setTags(t *testing.T, path string, i int, tags ...string) {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	var nb map[string]any
+	json.Unmarshal(b, &nb)
+	nb["cells"].([]any)[i].(map[string]any)["metadata"] = map[string]any{"tags": tags}
+	b, _ = json.Marshal(nb)
+	os.WriteFile(path, b, 0o644)
+}
+
+// -p sets the sizes of the cell tagged "parameters" (issue 12, point 8).
+func TestExecuteParameters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gokernel and runs the interpreter")
+	}
+	dir := t.TempDir()
+	nb := filepath.Join(dir, "nb.ipynb")
+	writeNotebook(t, nb, "n := 1000\nlabel := \"big\"\nconst Workers = 4", `fmt.Println(n, label, Workers)`, markCell)
+	setTags(t, nb, 0, "parameters")
+
+	runs := []struct {
+		name  string
+		args  []string
+		want  string
+		cells int
+	}{
+		{"defaults", nil, "1000 big 4\n", 3},
+		{"set", []string{"-p", "n=5", "-p", "label=small", "-p", "Workers=2"}, "5 small 2\n", 4},
+		{"set again replaces the injected cell", []string{"-p", "n=7"}, "7 big 4\n", 4},
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			args := append([]string{"--inplace", "--quiet", "nb.ipynb"}, r.args...)
+			if code, stderr := execute(t, dir, args...); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			cells, err := readSaved(nb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cells) != r.cells {
+				t.Fatalf("%d cells, want %d", len(cells), r.cells)
+			}
+			if r.cells == 4 && (len(cells[1].Metadata.Tags) != 1 || cells[1].Metadata.Tags[0] != "injected-parameters") {
+				t.Fatalf("cell 2 is not the injected one: %+v", cells[1])
+			}
+			if got := outputsText(cells[len(cells)-2]); got != r.want {
+				t.Fatalf("printed %q, want %q", got, r.want)
+			}
+		})
+	}
+	t.Run("unknown name", func(t *testing.T) {
+		os.Remove(filepath.Join(dir, "ran.mark"))
+		before, _ := os.ReadFile(nb)
+		code, stderr := execute(t, dir, "--inplace", "-p", "size=3", "nb.ipynb")
+		if code == 0 || !strings.Contains(stderr, "-p size: not a parameter") || !strings.Contains(stderr, "sets Workers, label, n") {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if ranCells(dir) {
+			t.Fatal("cells ran before the refusal")
+		}
+		if after, _ := os.ReadFile(nb); string(after) != string(before) {
+			t.Fatal("the notebook changed")
+		}
+	})
+}
+
+// A cell that fails ends the run with its error printed and a non-zero
+// status, and what ran is saved (issue 11, point 8). The blocked receive
+// ends in a deadlock report, an interrupt that abandons it or the time
+// limit, whichever the interpreter gives: each is an error of cell 2.
+func TestExecuteCellError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gokernel and runs the interpreter")
+	}
+	dir := t.TempDir()
+	src := []string{`fmt.Println("one")`, "ch := make(chan int)\nv := <-ch\nfmt.Println(v)", `fmt.Println("three")`}
+	writeNotebook(t, filepath.Join(dir, "nb.ipynb"), src...)
+	code, stderr := execute(t, dir, "--timeout", "3s", "--output", "out.ipynb", "nb.ipynb")
+	if code == 0 {
+		t.Fatalf("exit status 0:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "cell 2 (In [2]) `ch := make(chan int)` failed") || !strings.Contains(stderr, "saved to out.ipynb") {
+		t.Fatalf("stderr does not say which cell failed and where what ran is saved:\n%s", stderr)
+	}
+	out := filepath.Join(dir, "out.ipynb")
+	if d := damage(out, src, 1); d != "" {
+		t.Fatal(d)
+	}
+	cells, _ := readSaved(out)
+	if outputsText(cells[0]) != "one\n" || len(cells[1].Outputs) == 0 || !strings.Contains(string(cells[1].Outputs[len(cells[1].Outputs)-1]), `"output_type": "error"`) {
+		t.Fatalf("saved: %q / %q", outputsText(cells[0]), outputsText(cells[1]))
+	}
+
+	t.Run("allow errors", func(t *testing.T) {
+		src := []string{`panic("boom")`, `fmt.Println("after")`}
+		writeNotebook(t, filepath.Join(dir, "ae.ipynb"), src...)
+		code, stderr := execute(t, dir, "--allow-errors", "--output", "ae.out.ipynb", "ae.ipynb")
+		if code == 0 || !strings.Contains(stderr, "1 cells raised errors") {
+			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+		cells, err := readSaved(filepath.Join(dir, "ae.out.ipynb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(outputsText(cells[0]), "boom") || outputsText(cells[1]) != "after\n" {
+			t.Fatalf("saved: %q / %q", outputsText(cells[0]), outputsText(cells[1]))
+		}
+	})
+}
+
+func TestExecuteRefusesConflictingDestinations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gokernel")
+	}
+	dir := t.TempDir()
+	writeNotebook(t, filepath.Join(dir, "nb.ipynb"), markCell)
+	for _, args := range [][]string{
+		{"--inplace", "--output", "x.ipynb", "nb.ipynb"},
+		{"--inplace", "--output-dir", "out", "nb.ipynb"},
+		{"--output", "x.ipynb", "nb.ipynb", "nb.ipynb"},
+		{"--output-dir", "out", "nb.ipynb", "nb.ipynb"},
+		{"-p", "novalue", "nb.ipynb"},
+		{"-p", "n=1", "nb.ipynb"}, // no parameters cell
+	} {
+		code, stderr := execute(t, dir, args...)
+		if code == 0 || ranCells(dir) {
+			t.Fatalf("%v: exit %d, cells ran: %v\n%s", args, code, ranCells(dir), stderr)
+		}
+	}
+}
