@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/types"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -447,5 +448,20 @@ func TestParameterizeDeclarations(t *testing.T) {
 	_, got, _ := strings.Cut(Source(nb.Cells()[1]), "\n")
 	if want := "Interval = 5*time.Millisecond\nconst name = \"y\""; got != want {
 		t.Fatalf("injected %q, want %q", got, want)
+	}
+}
+
+// The list of predeclared identifiers is Go's universe block.
+func TestPredeclared(t *testing.T) {
+	names := types.Universe.Names()
+	for _, n := range names {
+		if !predeclared[n] && n != "unsafe" {
+			t.Errorf("%s is predeclared but not in the list", n)
+		}
+	}
+	for n := range predeclared {
+		if types.Universe.Lookup(n) == nil {
+			t.Errorf("%s is in the list but not predeclared", n)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"go/types"
 	"slices"
 	"strconv"
 	"strings"
@@ -250,11 +249,25 @@ func literal(e ast.Expr) bool {
 				return false
 			}
 		case *ast.Ident:
-			if types.Universe.Lookup(n.Name) == nil {
+			if !predeclared[n.Name] {
 				ok = false
 			}
 		}
 		return ok
 	})
 	return ok
+}
+
+// predeclared are Go's predeclared identifiers (the universe block), listed
+// here rather than taken from go/types so that the kernel binary, which
+// links this package, stays small.
+var predeclared = map[string]bool{
+	"any": true, "bool": true, "byte": true, "comparable": true, "complex64": true, "complex128": true,
+	"error": true, "float32": true, "float64": true, "int": true, "int8": true, "int16": true,
+	"int32": true, "int64": true, "rune": true, "string": true, "uint": true, "uint8": true,
+	"uint16": true, "uint32": true, "uint64": true, "uintptr": true,
+	"true": true, "false": true, "iota": true, "nil": true,
+	"append": true, "cap": true, "clear": true, "close": true, "complex": true, "copy": true,
+	"delete": true, "imag": true, "len": true, "make": true, "max": true, "min": true, "new": true,
+	"panic": true, "print": true, "println": true, "real": true, "recover": true,
 }
