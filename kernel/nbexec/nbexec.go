@@ -3,8 +3,14 @@
 // ZeroMQ: it is `gokernel execute`.
 //
 //	nb, err := nbexec.Read("lesson.ipynb")
+//	err = nb.Parameterize([]nbexec.Param{{Name: "n", Value: "1000"}}) // as papermill's -p
+//	err = nbexec.CheckWritable("out.ipynb")                          // before anything runs
 //	res, err := nbexec.Run(ctx, nb, ev, nbexec.Options{})
-//	err = nb.Write("lesson.ipynb")
+//	err = nb.Write("out.ipynb") // atomic, through symlinks, keeping the mode
+//
+// Run clears every code cell first, so a notebook saved after a run that
+// stopped early (an error, an interrupt) holds this run's outputs and no
+// other: the cells after the stop are empty.
 //
 // The outputs are those a frontend would save: consecutive stream writes to
 // one stream become one output, update_display_data replaces the outputs

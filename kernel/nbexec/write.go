@@ -99,7 +99,11 @@ func CheckWritable(path string) error {
 	}
 	f, err := createTemp(target, 0o600)
 	if err != nil {
-		return fmt.Errorf("nbexec: cannot write %s: %w", path, errors.Unwrap(err))
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary file's name means nothing to the user
+		}
+		return fmt.Errorf("nbexec: cannot write %s: cannot create files in %s: %w", path, dir, err)
 	}
 	f.Close()
 	os.Remove(f.Name())

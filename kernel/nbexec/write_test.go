@@ -3,6 +3,7 @@ package nbexec
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -104,6 +105,11 @@ func TestCheckWritable(t *testing.T) {
 		{filepath.Join(dir, "missing", "nb.ipynb"), "does not exist"},
 		{filepath.Join(dir, "file", "nb.ipynb"), "not a folder"},
 		{filepath.Join(dir, "sub"), "not a regular file"},
+	}
+	if fi, err := os.Stat("/sys"); err == nil && fi.IsDir() && runtime.GOOS == "linux" {
+		// sysfs takes no new files, whoever asks (root included, whom
+		// permission bits would not stop).
+		tests = append(tests, struct{ path, wantErr string }{"/sys/nb.ipynb", "cannot create files in /sys"})
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {

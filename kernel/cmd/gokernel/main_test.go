@@ -375,6 +375,23 @@ func TestExecuteKeepsNotebooks(t *testing.T) {
 			return "", ""
 		}},
 	}
+	if fi, err := os.Stat("/sys"); err == nil && fi.IsDir() {
+		// A folder that takes no new files even from root (whom permission
+		// bits would not stop).
+		scenarios = append(scenarios, scenario{"--output into an unwritable folder", func(t *testing.T, dir string) (string, string) {
+			writeNotebook(t, filepath.Join(dir, "nb.ipynb"), markCell)
+			code, stderr := execute(t, dir, "--output", "/sys/out.ipynb", "nb.ipynb")
+			switch {
+			case code == 0:
+				return "", "not refused"
+			case ranCells(dir):
+				return "", "refused only after running cells"
+			case !strings.Contains(stderr, "cannot create files in /sys"):
+				return "", "the refusal does not say why: " + stderr
+			}
+			return "", ""
+		}})
+	}
 	damaged := 0
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
