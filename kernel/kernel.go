@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,6 +32,12 @@ type Options struct {
 	// Activity, if set, is called when a request is done (the kernel
 	// binary uses it to give memory back once the kernel sits idle).
 	Activity func()
+	// MaxFrameSize bounds one incoming ZMTP frame (one part of a message:
+	// a cell's code, say), so that a garbage length cannot exhaust memory.
+	// Zero means GOKERNEL_MAX_FRAME_MB (mebibytes) from the environment if
+	// set, else DefaultMaxFrameSize (256 MiB). Outgoing messages have no
+	// limit, as in ipykernel.
+	MaxFrameSize int64
 }
 
 // ErrShutdown is returned by Run when it is called on a closed kernel.
@@ -124,7 +131,7 @@ func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
 		{"heartbeat", zmq4.Rep, &k.info.HBPort, &k.hb},
 	}
 	for _, b := range binds {
-		s, port, err := listen(b.name, b.typ, k.info.Transport, k.info.IP, *b.port, k.log)
+		s, port, err := listen(b.name, b.typ, k.info.Transport, k.info.IP, *b.port, k.log, maxFrame(opts, k.log))
 		if err != nil {
 			k.closeSockets()
 			return nil, err
@@ -132,6 +139,21 @@ func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
 		*b.sock, *b.port = s, port
 	}
 	return k, nil
+}
+
+// maxFrame is the incoming frame limit opts and the environment ask for.
+func maxFrame(opts Options, logger *log.Logger) uint64 {
+	if opts.MaxFrameSize > 0 {
+		return uint64(opts.MaxFrameSize)
+	}
+	if v := os.Getenv("GOKERNEL_MAX_FRAME_MB"); v != "" {
+		mb, err := strconv.ParseUint(v, 10, 32)
+		if err == nil && mb > 0 {
+			return mb << 20
+		}
+		logger.Printf("kernel: GOKERNEL_MAX_FRAME_MB=%q is not a positive whole number of MiB; using %d MiB", v, DefaultMaxFrameSize>>20)
+	}
+	return DefaultMaxFrameSize
 }
 
 // ConnectionInfo returns the connection info with the ports actually bound.
