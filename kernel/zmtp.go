@@ -35,7 +35,7 @@ import (
 const (
 	handshakeTimeout = 10 * time.Second
 	peerQueueMsgs    = 4096     // messages queued per peer before dropping
-	peerQueueBytes   = 64 << 20 // bytes queued per peer before dropping
+	peerQueueBytes   = 64 << 20 // bytes queued per peer before dropping (plus one larger message)
 	// DefaultMaxFrameSize bounds one incoming ZMTP frame unless
 	// Options.MaxFrameSize or GOKERNEL_MAX_FRAME_MB says otherwise; a
 	// larger frame closes its connection with a log line naming the limit.
@@ -80,7 +80,8 @@ type peer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   [][][]byte
-	qbytes  int
+	qbytes  int // bytes of the queued messages of up to peerQueueBytes each
+	big     int // queued messages larger than peerQueueBytes (0 or 1)
 	dropped int
 	sending bool // write is sending a message taken off the queue
 	closed  bool
@@ -294,7 +295,12 @@ func (p *peer) send(frames [][]byte) {
 	if p.closed {
 		return
 	}
-	if len(p.queue) >= peerQueueMsgs || p.qbytes+n > peerQueueBytes {
+	// ipykernel has no limit on message size, so one message larger than
+	// the byte bound (a 100 MB result) may wait beside the others, and the
+	// messages after it (status idle) still fit: memory stays bounded by
+	// peerQueueBytes plus one such message.
+	big := n > peerQueueBytes
+	if len(p.queue) >= peerQueueMsgs || big && p.big > 0 || !big && p.qbytes+n > peerQueueBytes {
 		if p.dropped == 0 {
 			p.s.log.Printf("kernel: %s: a client is not reading; dropping its messages", p.s.name)
 		}
@@ -302,7 +308,11 @@ func (p *peer) send(frames [][]byte) {
 		return
 	}
 	p.queue = append(p.queue, frames)
-	p.qbytes += n
+	if big {
+		p.big++
+	} else {
+		p.qbytes += n
+	}
 	p.cond.Signal()
 }
 
@@ -321,8 +331,14 @@ func (p *peer) write() {
 		frames := p.queue[0]
 		p.queue[0] = nil
 		p.queue = p.queue[1:]
+		n := 0
 		for _, f := range frames {
-			p.qbytes -= len(f)
+			n += len(f)
+		}
+		if n > peerQueueBytes {
+			p.big--
+		} else {
+			p.qbytes -= n
 		}
 		p.sending = true
 		if p.dropped > 0 && len(p.queue) == 0 {
