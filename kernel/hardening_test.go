@@ -1,15 +1,19 @@
 package kernel_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-zeromq/zmq4"
 
 	"github.com/gokernel/gokernel/kernel"
 	"github.com/gokernel/gokernel/kernel/kerneltest"
@@ -324,5 +328,91 @@ func TestLargeResult(t *testing.T) {
 	}
 	if len(got) != len(big) {
 		t.Errorf("execute_result of %d bytes arrived as %d (IOPub %v)", len(big), len(got), kerneltest.Types(iopub))
+	}
+}
+
+// lockedBuffer is a log destination read while the kernel writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestFrameLimitNamesItself: an incoming frame over the limit closes its
+// connection with a log line giving the limit and the setting that raises
+// it; the kernel and other clients carry on.
+func TestFrameLimitNamesItself(t *testing.T) {
+	logs := &lockedBuffer{}
+	f := kerneltest.Start(t, kernel.ExecuteFunc(func(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+		return mime.TextBundle(fmt.Sprint(len(code))), nil
+	}), kernel.Options{MaxFrameSize: 1 << 20, Log: log.New(logs, "", 0)})
+	c, err := f.Dial(f.Info.ShellPort, zmq4.Dealer, []byte("big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := f.Message("execute_request", kerneltest.ExecuteRequest(strings.Repeat("x", 2<<20)))
+	c.Send(f.Frames(m)...)
+	deadline := time.Now().Add(kerneltest.Timeout)
+	for !strings.Contains(logs.String(), "larger than the limit") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := logs.String(); !strings.Contains(s, "larger than the limit of 1 MiB") || !strings.Contains(s, "GOKERNEL_MAX_FRAME_MB") {
+		t.Errorf("log does not name the limit and the setting:\n%s", s)
+	}
+	// Under the limit: served, on the frontend's own connection.
+	reply, _ := f.Execute(strings.Repeat("y", 1<<19))
+	if c := content(reply); c["status"] != "ok" {
+		t.Errorf("reply %v", c)
+	}
+	if f.HasReply(m.Header.MsgID) {
+		t.Error("the oversized request was answered")
+	}
+}
+
+func TestFrameLimitFromEnvironment(t *testing.T) {
+	for _, tt := range []struct {
+		env, want string
+	}{
+		{"1", "limit of 1 MiB"},
+		{"lots", "limit of 256 MiB"}, // bad values are logged and ignored
+	} {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv("GOKERNEL_MAX_FRAME_MB", tt.env)
+			logs := &lockedBuffer{}
+			f := kerneltest.Start(t, kernel.ExecuteFunc(func(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+				return mime.Bundle{}, nil
+			}), kernel.Options{Log: log.New(logs, "", 0)})
+			if tt.env == "lots" {
+				if !strings.Contains(logs.String(), `GOKERNEL_MAX_FRAME_MB="lots" is not a positive whole number`) {
+					t.Errorf("bad value not logged:\n%s", logs)
+				}
+				return
+			}
+			c, err := f.Dial(f.Info.ShellPort, zmq4.Dealer, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Send(bytes.Repeat([]byte("z"), 1<<20+1))
+			deadline := time.Now().Add(kerneltest.Timeout)
+			for !strings.Contains(logs.String(), tt.want) && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !strings.Contains(logs.String(), tt.want) {
+				t.Errorf("log:\n%s", logs)
+			}
+		})
 	}
 }
