@@ -252,7 +252,7 @@ func FuzzHandshake(f *testing.F) {
 		}
 		peer := conn.Peer.Meta["Socket-Type"]
 		ok := false
-		for _, p := range wire.Compatible[string(typ)] {
+		for _, p := range wire.Compatible(string(typ)) {
 			ok = ok || p == peer
 		}
 		if !ok {

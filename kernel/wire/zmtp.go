@@ -64,23 +64,27 @@ func CheckGreeting(g []byte) error {
 	return nil
 }
 
-// Compatible lists, for each socket type the kernel binds, the peer socket
+// compatible lists, for each socket type the kernel binds, the peer socket
 // types ZMTP allows to connect to it (RFC 23, "Socket type compatibility").
-var Compatible = map[string][]string{
+var compatible = map[string][]string{
 	"ROUTER": {"DEALER", "REQ", "ROUTER"},
 	"PUB":    {"SUB", "XSUB"},
 	"REP":    {"REQ", "DEALER"},
 }
 
+// Compatible returns the peer socket types that may connect to a socket of
+// type ours ("ROUTER", "PUB" or "REP"); nil for another type.
+func Compatible(ours string) []string { return append([]string(nil), compatible[ours]...) }
+
 // Ready is the metadata of a READY command that CheckReady accepted.
 type Ready struct {
-	SocketType string // exactly as sent, one of Compatible[ours]
+	SocketType string // exactly as sent, one of Compatible(ours)
 	Identity   string // "" when the peer set none; at most 255 bytes
 }
 
 // CheckReady checks a READY command frame's body (name length, name,
-// properties) from a peer connecting to a socket of type ours (a key of
-// Compatible). Property names are compared without regard to case, as
+// properties) from a peer connecting to a socket of type ours ("ROUTER",
+// "PUB" or "REP"). Property names are compared without regard to case, as
 // ZMTP says; each may appear once. Socket-Type must be present, upper
 // case, and a type that may connect to ours.
 func CheckReady(body []byte, ours string) (Ready, error) {
@@ -150,7 +154,7 @@ func CheckReady(body []byte, ours string) (Ready, error) {
 	if !sawType {
 		return r, handshakeErr("READY has no Socket-Type")
 	}
-	peers, ok := Compatible[ours]
+	peers, ok := compatible[ours]
 	if !ok {
 		return r, handshakeErr("unknown local socket type %q", ours)
 	}
