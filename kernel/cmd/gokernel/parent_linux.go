@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -30,4 +32,32 @@ func prctlPdeathsig(sig syscall.Signal) error {
 		return errno
 	}
 	return nil
+}
+
+// isAncestor reports whether pid is an ancestor of this process, following
+// parent ids in /proc.
+func isAncestor(pid int) bool {
+	p := os.Getppid()
+	for i := 0; i < 1000 && p > 1; i++ { // bounded: /proc may change under us
+		if p == pid {
+			return true
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		j := strings.LastIndexByte(s, ')')
+		if j < 0 {
+			return false
+		}
+		f := strings.Fields(s[j+1:]) // state, ppid, ...
+		if len(f) < 2 {
+			return false
+		}
+		if p, err = strconv.Atoi(f[1]); err != nil {
+			return false
+		}
+	}
+	return false
 }

@@ -113,3 +113,20 @@ func TestParentDeath(t *testing.T) {
 		})
 	}
 }
+
+func TestIsAncestor(t *testing.T) {
+	if !isAncestor(os.Getppid()) {
+		t.Error("the parent is not an ancestor")
+	}
+	if isAncestor(os.Getpid()) {
+		t.Error("the process is its own ancestor")
+	}
+	// A finished process: its pid is nobody's ancestor.
+	c := exec.Command("true")
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if isAncestor(c.Process.Pid) {
+		t.Errorf("finished pid %d is an ancestor", c.Process.Pid)
+	}
+}

@@ -21,7 +21,11 @@ import (
 //     were re-parented (to init or a subreaper);
 //   - JPY_PARENT_PID, which jupyter_client sets to the launcher's pid, names
 //     a process that no longer exists (this catches the launcher's death
-//     when a wrapper script sits between it and us and lives on).
+//     when a wrapper script sits between it and us and lives on). Only if
+//     that pid was one of our ancestors when we started: a kernel started
+//     in a container or on another host gets a pid from elsewhere, which
+//     must not read as "gone" (ipykernel likewise ignores a JPY_PARENT_PID
+//     that is not its parent).
 //
 // On Linux the parent-death signal (parent_linux.go) wakes the check at
 // once instead of at the next poll.
@@ -36,10 +40,12 @@ func watchParent(logger *log.Logger, shutdown func()) {
 	ppid := os.Getppid()
 	jpy := 0
 	if v := os.Getenv("JPY_PARENT_PID"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 1 {
-			jpy = n
-		} else {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n <= 0:
 			logger.Printf("JPY_PARENT_PID=%q is not a process id; watching the parent process only", v)
+		case n != ppid && n > 1 && isAncestor(n):
+			jpy = n
 		}
 	}
 	if ppid <= 1 && jpy == 0 {
