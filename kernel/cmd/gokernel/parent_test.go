@@ -15,10 +15,11 @@ import (
 	"time"
 )
 
-// TestMain lets the test binary play the kernel in TestParentDeath: with
+// init lets the test binary play the kernel in TestParentDeath: with
 // GOKERNEL_TEST_WATCH set it only watches its parent and, once that parent
-// is gone, says so and exits, as runKernel does.
-func TestMain(m *testing.M) {
+// is gone, says so and exits, as runKernel does. (init, not TestMain: the
+// package's other tests have their own TestMain.)
+func init() {
 	if os.Getenv("GOKERNEL_TEST_WATCH") != "" {
 		done := make(chan struct{})
 		watchParent(log.New(os.Stderr, "", 0), func() { close(done) })
@@ -30,7 +31,6 @@ func TestMain(m *testing.M) {
 			os.Exit(3) // a hang guard: the test fails as "still running"
 		}
 	}
-	os.Exit(m.Run())
 }
 
 // alive reports whether pid is in the process table and not a zombie
