@@ -15,6 +15,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/gokernel/gokernel/interp/internal/cellgrammar"
 	"github.com/gokernel/gokernel/interp/symbols"
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
@@ -60,9 +61,13 @@ type diag struct {
 // imports as "name path" (name empty when the import does not write one).
 func precheck(n int, code string, known, imported func(string) bool, imports func() []string) error {
 	cs := &cellSrc{n: n, src: code}
-	if d, ok := unclosed(code); ok {
+	toks, errs := cellgrammar.Lex(code)
+	if d, ok := unclosed(code, toks, errs); ok {
 		line, col := cs.lineCol(d.off)
 		return compileError("SyntaxError", cs, line, col, d.msg)
+	}
+	if onlyKnown(toks, known, imported) {
+		return nil
 	}
 	f, fset := parseCell(cs)
 	if f == nil {
@@ -125,25 +130,16 @@ func parseCell(cs *cellSrc) (*ast.File, *token.FileSet) {
 // would report it against the text prepare wraps around the cell
 // ("expected '(', found cell"), so it is reported here, at the end of the
 // cell, with the place of the opening bracket.
-func unclosed(code string) (diag, bool) {
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(code))
-	var s scanner.Scanner
-	bad := false
-	s.Init(file, []byte(code), func(token.Position, string) { bad = true }, 0)
+func unclosed(code string, toks []cellgrammar.Token, errs []cellgrammar.Error) (diag, bool) {
 	type open struct {
 		off int
 		tok token.Token
 	}
 	var stack []open
-	for {
-		p, t, _ := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		switch t {
+	for _, t := range toks {
+		switch t.Tok {
 		case token.LPAREN, token.LBRACE, token.LBRACK:
-			stack = append(stack, open{file.Offset(p), t})
+			stack = append(stack, open{t.Pos, t.Tok})
 		case token.RPAREN, token.RBRACE, token.RBRACK:
 			if len(stack) == 0 {
 				return diag{}, false // a stray closer: the parser says it well
@@ -151,6 +147,7 @@ func unclosed(code string) (diag, bool) {
 			stack = stack[:len(stack)-1]
 		}
 	}
+	bad := len(errs) > 0
 	if bad || len(stack) == 0 {
 		return diag{}, false // scanner errors (an unterminated string) come first
 	}
@@ -160,6 +157,27 @@ func unclosed(code string) (diag, bool) {
 	line, col := cs.lineCol(o.off)
 	end := len(strings.TrimRightFunc(code, unicode.IsSpace))
 	return diag{off: end, msg: fmt.Sprintf("expected '%s', found end of cell (the %s at line %d:%d is not closed)", closer, o.tok, line, col)}, true
+}
+
+// onlyKnown reports whether a cell is made only of names the session
+// knows, with nothing this pass checks (no func, no declaration, no
+// assignment): most cells, such as x++ or fmt.Println(x) once x is
+// declared, which then cost no parse.
+func onlyKnown(toks []cellgrammar.Token, known, imported func(string) bool) bool {
+	for i, t := range toks {
+		switch t.Tok {
+		case token.FUNC, token.DEFINE, token.ASSIGN, token.VAR, token.CONST, token.TYPE, token.IMPORT:
+			return false
+		case token.IDENT:
+			if i > 0 && toks[i-1].Tok == token.PERIOD {
+				continue // a member: its package or value is checked
+			}
+			if !known(t.Lit) && !imported(t.Lit) && types.Universe.Lookup(t.Lit) == nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // undefinedNames finds identifiers that nothing declares: not the cell,

@@ -247,3 +247,20 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPrecheck is the cost precheck adds to every cell (compare
+// BenchmarkCell, which runs the same cell through the whole session).
+func BenchmarkPrecheck(b *testing.B) {
+	known := func(n string) bool { return n == "a" }
+	imported := func(string) bool { return false }
+	imports := func() []string { return nil }
+	for _, code := range []string{"a++\na", "for i := 0; i < 3; i++ {\n\tfmt.Println(i, strings.ToUpper(\"x\"))\n}"} {
+		b.Run(strings.Fields(code)[0], func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := precheck(1, code, known, imported, imports); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
