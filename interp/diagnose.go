@@ -793,6 +793,18 @@ func explain(n int, code string, err error) error {
 		}
 	}
 	msg = redeclaredPkg.ReplaceAllString(msg, "$1 redeclared in this block")
+	if m := returnArg.FindStringSubmatch(msg); m != nil {
+		kind := " (value of type " + m[3] + ")"
+		if x, err := parser.ParseExpr(m[2]); err == nil && constKind(x) != "" {
+			kind = constKind(x)
+		}
+		msg = m[1] + "cannot use " + m[2] + kind + " as " + m[4] + " value in return statement"
+	}
+	if m := lineColMsg.FindStringSubmatch(msg); m != nil {
+		if better := inContext(cs, atoi(m[1]), atoi(m[2]), m[3]); better != "" {
+			msg = "line " + m[1] + ":" + m[2] + ": " + better
+		}
+	}
 	if mismatch.MatchString(msg) {
 		msg = mismatch.ReplaceAllString(msg, "assignment mismatch: $1 variables but the call returns $2 values")
 		msg = strings.ReplaceAll(msg, "returns 1 values", "returns 1 value")
@@ -836,6 +848,127 @@ func explain(n int, code string, err error) error {
 		return compileError("CompileError", cs, line, col, text)
 	}
 	return &Error{Ename: "CompileError", Msg: text, Trace: []string{"CompileError: " + text}}
+}
+
+var (
+	cannotConvert = regexp.MustCompile(`^cannot convert (.+) to (\S+)$`)
+	returnArg     = regexp.MustCompile(`^(line \d+:\d+: )cannot use (.+) \(type (\S+)\) as type (\S+) in return argument$`)
+	truncated     = regexp.MustCompile(`^-?\d+/\d+ truncated to (\S+)$`)
+)
+
+// inContext rewrites yaegi's words for a value of the wrong type or a
+// call with too many arguments, which do not say where the value goes, in
+// go build's, from the expression at line:col of the cell. It returns ""
+// when it has nothing better.
+func inContext(cs *cellSrc, line, col int, msg string) string {
+	conv := cannotConvert.FindStringSubmatch(msg)
+	trunc := truncated.FindStringSubmatch(msg)
+	if conv == nil && trunc == nil && msg != "too many arguments" {
+		return ""
+	}
+	c := &cellSrc{n: cs.n, src: cs.src}
+	f, fset := parseCell(c)
+	if f == nil {
+		return ""
+	}
+	at := offsetOf(c, line, col)
+	// The innermost expression starting at the position, and the node
+	// holding it.
+	var path []ast.Node
+	ast.Inspect(f, func(n ast.Node) bool {
+		if n == nil {
+			return false
+		}
+		from := c.cellOffset(fset.Position(n.Pos()).Offset)
+		to := c.cellOffset(fset.Position(n.End()).Offset)
+		if at < from || at >= to {
+			return false
+		}
+		path = append(path, n)
+		return true
+	})
+	suffix := ""
+	if trunc != nil { // 5/2 truncated to int: the constant at the position
+		for i := len(path) - 1; i >= 0 && conv == nil; i-- {
+			if b, ok := path[i].(*ast.BasicLit); ok {
+				conv, suffix = []string{"", exprText(c, fset, b), trunc[1]}, " (truncated)"
+			}
+		}
+		if conv == nil {
+			return ""
+		}
+	}
+	if conv == nil { // too many arguments: the call holding the extra one
+		for i := len(path) - 1; i >= 0; i-- {
+			if call, ok := path[i].(*ast.CallExpr); ok {
+				return "too many arguments in call to " + exprText(c, fset, call.Fun)
+			}
+		}
+		return ""
+	}
+	val, typ := conv[1], conv[2]
+	for i := len(path) - 1; i > 0; i-- {
+		x, ok := path[i].(ast.Expr)
+		if !ok || exprText(c, fset, x) != val {
+			continue
+		}
+		use := "cannot use " + val + constKind(x) + " as " + typ + " value in "
+		if ix, ok := path[i-1].(*ast.IndexExpr); ok && ix.Index == x && suffix != "" {
+			return "invalid argument: index " + val + constKind(x) + " truncated to " + typ
+		}
+		if r := inNode(c, fset, path[i-1], x, val, typ, use); r != "" {
+			return r + suffix
+		}
+		return ""
+	}
+	return ""
+}
+
+// inNode says where x, held by parent, goes: "in assignment", ...
+func inNode(c *cellSrc, fset *token.FileSet, parent ast.Node, x ast.Expr, val, typ, use string) string {
+	switch p := parent.(type) {
+	case *ast.CallExpr:
+		if p.Fun == x {
+			return ""
+		}
+		if _, isType := p.Fun.(*ast.Ident); isType && exprText(c, fset, p.Fun) == typ {
+			return "cannot convert " + val + constKind(x) + " to type " + typ // an explicit conversion
+		}
+		return use + "argument to " + exprText(c, fset, p.Fun)
+	case *ast.AssignStmt:
+		return use + "assignment"
+	case *ast.ValueSpec:
+		return use + "variable declaration"
+	case *ast.ReturnStmt:
+		return use + "return statement"
+	case *ast.IndexExpr:
+		if p.Index == x {
+			return use + "map index"
+		}
+	case *ast.SendStmt:
+		return use + "send"
+	case *ast.KeyValueExpr, *ast.CompositeLit:
+		return use + "struct literal"
+	}
+	return ""
+}
+
+// constKind describes a literal as go build does: "a" is an untyped
+// string constant.
+func constKind(x ast.Expr) string {
+	if b, ok := x.(*ast.BasicLit); ok {
+		switch b.Kind {
+		case token.STRING:
+			return " (untyped string constant)"
+		case token.INT:
+			return " (untyped int constant)"
+		case token.FLOAT:
+			return " (untyped float constant)"
+		case token.CHAR:
+			return " (untyped rune constant)"
+		}
+	}
+	return ""
 }
 
 // rebuild makes a new *Error with msg, keeping e's source lines.
