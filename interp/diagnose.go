@@ -59,7 +59,12 @@ type diag struct {
 // name is declared in the session, imported whether a package is imported
 // under name (imported(".") for a dot import); imports lists the session's
 // imports as "name path" (name empty when the import does not write one).
-func precheck(n int, code string, known, imported func(string) bool, imports func() []string) error {
+func precheck(n int, code string, known, imported func(string) bool, imports func() []string) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = nil // a bug here must not cost the cell: yaegi still checks it
+		}
+	}()
 	cs := &cellSrc{n: n, src: code}
 	toks, errs := cellgrammar.Lex(code)
 	if d, ok := unclosed(code, toks, errs); ok {
@@ -754,7 +759,12 @@ var (
 // explain rewrites a cell's failure in go build's words where yaegi's
 // differ, and turns yaegi's internal failures into a message about the
 // cell. Other errors pass through unchanged.
-func explain(n int, code string, err error) error {
+func explain(n int, code string, err error) (out error) {
+	defer func() {
+		if recover() != nil {
+			out = err // a bug here must not hide the failure
+		}
+	}()
 	e, ok := err.(*Error)
 	if !ok {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gokernel/gokernel/interp/internal/cellgrammar"
 	"github.com/gokernel/gokernel/kernel/mime"
 )
 
@@ -274,5 +275,49 @@ func BenchmarkPrecheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// FuzzDiagnose feeds precheck and explain any text: they must not panic
+// (their recover would hide it, so the passes they guard are called here
+// directly), and every error must point inside the cell.
+func FuzzDiagnose(f *testing.F) {
+	for _, c := range []string{"s := widgets.IntSlider(3, 0, 10, \"n\")", "fmt.Printn(1)", "func g() int {\n}",
+		"x := strconv.Atoi(\"1\")", "for {", "if xs := []int{1}; len(xs) > 0 { L: for { break L } }", "var q int\nq = \"s\""} {
+		f.Add(c, "line 1:1: cannot convert 1 to string")
+	}
+	known := func(n string) bool { return n == "a" }
+	no := func(string) bool { return false }
+	none := func() []string { return nil }
+	f.Fuzz(func(t *testing.T, code, yaegiMsg string) {
+		cs := &cellSrc{src: code}
+		toks, errs := cellgrammar.Lex(code)
+		unclosed(code, toks, errs)
+		if f, fset := parseCell(cs); f != nil {
+			undefinedNames(cs, f, fset, known, no, none)
+			missingReturns(cs, f, fset)
+			resultCounts(cs, f, fset, known, no, none)
+		}
+		if err := precheck(1, code, known, no, none); err != nil {
+			e := err.(*Error)
+			if !strings.HasPrefix(e.Msg, "line ") {
+				t.Fatalf("%q: %q has no line", code, e.Msg)
+			}
+		}
+		explain(1, code, &Error{Ename: "CompileError", Msg: yaegiMsg})
+		for _, m := range []string{"cannot convert 1 to string", "too many arguments", "5/2 truncated to int"} {
+			probeContext(code, m)
+		}
+	})
+}
+
+// probeContext runs the helpers that read the cell around a position of
+// yaegi's at every line start of code.
+func probeContext(code, msg string) {
+	cs := &cellSrc{src: code}
+	for l := 1; l <= strings.Count(code, "\n")+1; l++ {
+		inContext(cs, l, 1, msg)
+		selectorAt(cs, l, 1, "x")
+		selCol(cs, l, 1, "x", "y")
 	}
 }
