@@ -747,6 +747,7 @@ func bodyOf(n ast.Node) ast.Node {
 var (
 	noSymbol      = regexp.MustCompile(`^line (\d+):(\d+): package (\S+) "([^"]+)" has no symbol (\S+)$`)
 	mismatch      = regexp.MustCompile(`assignment mismatch: (\d+) variables? but  returns (\d+) values?`)
+	undefinedPkg  = regexp.MustCompile(`^line (\d+):(\d+): undefined: ([\p{L}_][\p{L}\p{N}_]*)$`)
 	undefSel      = regexp.MustCompile(`^line (\d+):(\d+): undefined (?:selector|method): (\S+)$`)
 	yaegiType     = regexp.MustCompile(`\b(bool|string|u?int(?:8|16|32|64)?|uintptr|float(?:32|64)|complex(?:64|128)|error|nil|interface|func|struct|map|chan|ptr|slice|array)T\b`)
 	lineColMsg    = regexp.MustCompile(`^line (\d+):(\d+): (.*)$`)
@@ -794,6 +795,17 @@ func explain(n int, code string, err error) (out error) {
 		}
 		sort.Strings(names)
 		return compileError("CompileError", cs, line, col, "undefined: "+name+"."+sel+didYouMean(sel, names, name+"."))
+	}
+	if m := undefinedPkg.FindStringSubmatch(msg); m != nil {
+		// undefined: fmt, for fmt.Printn: auto-import found no fmt
+		// exporting Printn (precheck says so first, unless a package
+		// imported from source might be named fmt).
+		candidatesOnce.Do(loadCandidates)
+		line, col, name := atoi(m[1]), atoi(m[2]), m[3]
+		if sel := selectorAfter(cs, line, col, name); sel != "" && len(candidates[name]) > 0 && !exportedBySome(name, sel) {
+			return compileError("CompileError", cs, line, selCol(cs, line, col, name, sel),
+				"undefined: "+name+"."+sel+didYouMean(sel, exportedNames(name), name+"."))
+		}
 	}
 	if m := undefSel.FindStringSubmatch(msg); m != nil {
 		line, col := atoi(m[1]), atoi(m[2])
@@ -1016,6 +1028,18 @@ func selectorAt(cs *cellSrc, line, col int, sel string) string {
 	src := cs.srcLine(line)
 	from := max(0, min(col-1, len(src)))
 	re := regexp.MustCompile(`([\p{L}_][\p{L}\p{N}_.\[\]()]*?)\s*\.\s*` + regexp.QuoteMeta(sel) + `\b`)
+	if m := re.FindStringSubmatch(src[from:]); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// selectorAfter returns sel of the x.sel starting at line:col of the
+// cell, or "".
+func selectorAfter(cs *cellSrc, line, col int, x string) string {
+	src := cs.srcLine(line)
+	from := max(0, min(col-1, len(src)))
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(x) + `\s*\.\s*([\p{L}_][\p{L}\p{N}_]*)`)
 	if m := re.FindStringSubmatch(src[from:]); m != nil {
 		return m[1]
 	}

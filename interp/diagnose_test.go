@@ -3,6 +3,8 @@ package interp
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -219,6 +221,10 @@ func TestExplainInternal(t *testing.T) {
 		{&Error{Ename: "CompileError", Msg: `line 2:6: package fmt "fmt" has no symbol Printn`}, "line 2:6: undefined: fmt.Printn (did you mean fmt.Println?)"},
 		{&Error{Ename: "CompileError", Msg: `line 1:3: cannot use "a" (type stringT) as type intT in return argument`}, `line 1:3: cannot use "a" (untyped string constant) as int value in return statement`},
 		{&Error{Ename: "panic", Msg: "boom"}, "boom"},
+		// Precheck leaves undefined: fmt to yaegi when a package imported
+		// from source might be named fmt.
+		{&Error{Ename: "CompileError", Msg: "line 1:1: undefined: x"}, "line 1:1: undefined: x"},
+		{&Error{Ename: "CompileError", Msg: "line 2:6: undefined: widgets"}, "line 2:6: undefined: widgets"},
 	}
 	for _, tt := range tests {
 		got := explain(2, code, tt.in)
@@ -320,4 +326,38 @@ func probeContext(code, msg string) {
 		selectorAt(cs, l, 1, "x")
 		selCol(cs, l, 1, "x", "y")
 	}
+}
+
+// TestPrecheckSourcePackage imports a package from source whose name is
+// not its path's last element (example.com/dice/v2 is package rand): the
+// precheck cannot know the name, so it must let the cell run, and a typo
+// in another package still gets go build's words (from explain).
+func TestPrecheckSourcePackage(t *testing.T) {
+	gopath := t.TempDir()
+	dir := filepath.Join(gopath, "src", "example.com", "dice", "v2")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "package rand\n\n// Roll returns a fair roll.\nfunc Roll() int { return 4 }\n"
+	if err := os.WriteFile(filepath.Join(dir, "dice.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(Options{GOPATH: gopath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Execute(ctx, `import "example.com/dice/v2"`, &mime.Recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Execute(ctx, "rand.Roll()", &mime.Recorder{})
+	if err != nil {
+		t.Fatalf("rand.Roll(): %v", err)
+	}
+	if got := b.Data[mime.Text]; got != "4" {
+		t.Errorf("rand.Roll() = %v, want 4", got)
+	}
+	_, err = s.Execute(ctx, `fmt.Printn("x")`, &mime.Recorder{})
+	checkDiag(t, err, "CompileError", "undefined: fmt.Printn (did you mean fmt.Println?)", 1, 5)
 }
