@@ -33,14 +33,23 @@ import (
 //   - precheck runs before yaegi sees the cell. With go/parser alone and
 //     the symbol tables compiled into the kernel, it finds names that
 //     nothing declares (undefined: widgets, undefined: fmt.Printn, with a
-//     did-you-mean from the package's exported names) and functions that
-//     can end without returning (missing return, which yaegi accepts).
-//     It is conservative: a name it cannot be sure about (a dot import, a
-//     package imported from source) is left to yaegi, so it never rejects
-//     a cell yaegi would run correctly.
+//     did-you-mean from the package's exported names), functions that
+//     can end without returning (missing return) and assignments whose
+//     call returns another number of values (x := strconv.Atoi("1")),
+//     both of which yaegi accepts. A cell it rejects runs no statement, as
+//     go build would build nothing. It is conservative: a name it cannot
+//     be sure about (a dot import, a package imported from source) is
+//     left to yaegi, so it never rejects a cell yaegi would run correctly;
+//     a cell made only of known names costs it one scan, no parse.
 //   - explain rewrites the failures yaegi does report in its own words
-//     into go build's, and makes sure none of its internal panics reaches
-//     the user raw.
+//     into go build's (package fmt "fmt" has no symbol Printn, cannot
+//     convert "a" to int, 5/2 truncated to int, stringT, ...), reading the
+//     cell around yaegi's position for what yaegi leaves out (where a
+//     value goes, which call), and makes sure none of its internal panics
+//     reaches the user raw.
+//
+// The session calls both from Session.run; TestDiagnoseTable holds a cell
+// for every message.
 
 // pkgTables returns the exported symbols of a package compiled into the
 // kernel, by import path (nil for other packages). It is the table
