@@ -336,6 +336,88 @@ def exp_processes2(p):
     return {"serial": min(serial), "parallel": min(parallel), "startup": min(startup)}
 
 
+def slices(interval, duration):
+    """Two CPU-bound threads for about duration seconds: how long each holds
+    the GIL before the other takes it (the time slices), in seconds."""
+    sys.setswitchinterval(interval)
+    state = {"owner": None}
+    stamps = []
+    end = clock() + duration
+
+    def spin(me):
+        while True:
+            if state["owner"] is not me:
+                now = clock()
+                stamps.append(now)
+                state["owner"] = me
+                if now > end:
+                    return
+
+    in_threads([lambda: spin(1), lambda: spin(2)])
+    sys.setswitchinterval(0.005)
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def median(xs):
+    ys = sorted(xs)
+    return ys[len(ys) // 2] if ys else float("nan")
+
+
+def exp_slices(p):
+    """Median time slice of two CPU-bound threads, per switch interval."""
+    return {str(iv): median(slices(iv, p["duration"])) for iv in p["intervals"]}
+
+
+class SlowStream:
+    """A log stream whose every write takes p seconds (a blocking call)."""
+
+    def __init__(self, delay):
+        self.delay = delay
+
+    def write(self, s):
+        time.sleep(self.delay)
+
+    def flush(self):
+        pass
+
+
+def exp_race_log(p):
+    """The article's update() (sleep, then read, log, write) in two pool
+    threads, p['runs'] times, with each log write taking p['write']
+    seconds: how many runs end with 1 instead of 2."""
+    log = logging.getLogger("race_log")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    handler = logging.StreamHandler(SlowStream(p["write"]))
+    handler.setFormatter(logging.Formatter("%(asctime)s:%(threadName)s:%(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    db = {"value": 0}
+    lock = threading.Lock() if p.get("lock") else None
+
+    def update():
+        log.info("Update Started")
+        log.info("Sleeping")
+        time.sleep(p["sleep"])
+        if lock:
+            lock.acquire()
+        log.info("Reading Value From Db")
+        v = db["value"]
+        log.info("Updating Value")
+        db["value"] = v + 1
+        if lock:
+            lock.release()
+        log.info("Update Finished")
+
+    lost = 0
+    for _ in range(p["runs"]):
+        db["value"] = 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+            for _ in range(2):
+                ex.submit(update)
+        lost += db["value"] != 2
+    return {"lost": lost, "runs": p["runs"]}
+
+
 if __name__ == "__main__":
     name, params = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
     print(json.dumps(globals()["exp_" + name](params)))

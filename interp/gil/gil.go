@@ -90,9 +90,9 @@ type GIL struct {
 	lastHolder   *threading.Thread
 	switchNumber uint64
 	dropRequest  atomic.Bool // written under mu; read without it at checkpoints
-	waiters      []chan struct{}
+	waiters      []*waiter
 	nwaiting     int
-	switched     chan struct{} // closed and replaced whenever lastHolder changes
+	switched     *waiter // signalled and replaced whenever lastHolder changes
 
 	stats Stats
 }
@@ -110,7 +110,7 @@ var _ threading.Scheduler = (*GIL)(nil)
 
 // New returns a GIL with no threads.
 func New(o Options) *GIL {
-	g := &GIL{force: !o.NoForceSwitching, switched: make(chan struct{})}
+	g := &GIL{force: !o.NoForceSwitching, switched: newWaiter()}
 	iv := o.SwitchInterval
 	if iv <= 0 {
 		iv = DefaultSwitchInterval
@@ -217,24 +217,14 @@ func (g *GIL) take(t *threading.Thread) {
 		g.nwaiting++
 		for g.locked {
 			saved := g.switchNumber
-			ch := make(chan struct{})
-			g.waiters = append(g.waiters, ch)
+			w := newWaiter()
+			g.waiters = append(g.waiters, w)
 			g.mu.Unlock()
-			timer := time.NewTimer(g.SwitchInterval())
-			timedOut, interrupted := false, false
-			select {
-			case <-ch:
-			case <-timer.C:
-				timedOut = true
-			case <-stop:
-				interrupted = true
-			}
-			timer.Stop()
+			_, interrupted := w.await(g.SwitchInterval(), stop)
 			g.mu.Lock()
-			signalled := !g.removeWaiter(ch)
-			if signalled {
-				timedOut = false // the drop's signal arrived too: it wins, as in a condvar
-			}
+			// the drop's signal may arrive after the timeout: it wins, as in a condvar
+			signalled := !g.removeWaiter(w)
+			timedOut := !signalled && !interrupted
 			if interrupted {
 				g.nwaiting--
 				if signalled {
@@ -292,11 +282,9 @@ func (g *GIL) drop(t *threading.Thread, kind string) {
 		for g.lastHolder == t && g.nwaiting > 0 {
 			sw := g.switched
 			g.mu.Unlock()
-			select {
-			case <-sw:
-				g.mu.Lock()
-			case <-stop:
-				g.mu.Lock()
+			_, interrupted := sw.await(-1, stop)
+			g.mu.Lock()
+			if interrupted {
 				break wait // the interrupt unwinds the thread at its next checkpoint
 			}
 		}
@@ -310,16 +298,16 @@ func (g *GIL) drop(t *threading.Thread, kind string) {
 // signalOne wakes the longest waiter (COND_SIGNAL on gil_cond). g.mu held.
 func (g *GIL) signalOne() {
 	if len(g.waiters) > 0 {
-		close(g.waiters[0])
+		g.waiters[0].signal()
 		g.waiters = g.waiters[1:]
 	}
 }
 
-// removeWaiter takes ch off the wait list and reports whether it was there
+// removeWaiter takes w off the wait list and reports whether it was there
 // (false: a drop signalled it). g.mu held.
-func (g *GIL) removeWaiter(ch chan struct{}) bool {
-	for i, w := range g.waiters {
-		if w == ch {
+func (g *GIL) removeWaiter(w *waiter) bool {
+	for i, x := range g.waiters {
+		if x == w {
 			g.waiters = append(g.waiters[:i], g.waiters[i+1:]...)
 			return true
 		}
@@ -330,8 +318,8 @@ func (g *GIL) removeWaiter(ch chan struct{}) bool {
 // wakeSwitch wakes a forced-switching dropper (COND_SIGNAL on switch_cond).
 // g.mu held.
 func (g *GIL) wakeSwitch() {
-	close(g.switched)
-	g.switched = make(chan struct{})
+	g.switched.signal()
+	g.switched = newWaiter()
 }
 
 // setDropRequest is SET_GIL_DROP_REQUEST: rt.Raise makes every rt.Tick take

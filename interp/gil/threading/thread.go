@@ -337,9 +337,10 @@ func (r *Runtime) Run(fn func()) {
 	r.JoinAll()
 }
 
-// Sleep pauses the calling thread for d, releasing the GIL (time.sleep).
-// Cell code gets the same from time.Sleep; compiled code calls this.
-func (r *Runtime) Sleep(d time.Duration) { rt.Sleep(d) }
+// Sleep pauses the calling thread for d, releasing the GIL (time.sleep),
+// with the kernel's precision (the package's Sleep). Cell code's
+// time.Sleep releases the GIL too, on a coarser Go timer.
+func (r *Runtime) Sleep(d time.Duration) { Sleep(d) }
 
 // wait runs w as a blocking operation of the given kind: a thread releases
 // the GIL meanwhile. w gets a channel that is closed when the caller's cell
