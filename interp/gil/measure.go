@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gokernel/gokernel/interp/gil/threading"
 	"github.com/gokernel/gokernel/interp/rt"
 )
 
@@ -76,7 +77,7 @@ func ConvoyWaits(interval, w time.Duration, n int) []time.Duration {
 		defer stop.Store(true)
 		for range n {
 			t := time.Now()
-			rt.Sleep(w)
+			threading.Sleep(w) // time.sleep's precision
 			out = append(out, time.Since(t)-w)
 		}
 	})

@@ -161,3 +161,20 @@ func Calibrate(target time.Duration, work func(n int)) int {
 		n *= 4
 	}
 }
+
+// Square returns x*x: the article's square, a task far smaller than what
+// shipping it to a worker process costs (Pool(5).map(square, range(10))).
+func Square(x int) int { return x * x }
+
+// SumInts returns the sum of xs: almost no work per byte, so shipping xs to
+// another process costs more than the sum itself.
+func SumInts(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// Noop does nothing: a process running it measures start-up alone.
+func Noop() {}

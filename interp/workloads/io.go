@@ -160,17 +160,26 @@ func fetch(rawURL string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var c net.Conn
-	blocking(func() {
-		var d net.Dialer
-		c, err = d.DialContext(ctx, "tcp", net.JoinHostPort(addrs[0], port)) // connect
-	})
-	if err != nil {
-		return 0, err
+	var bc blockConn
+	if pn, perr := strconv.Atoi(port); perr == nil {
+		var ok bool
+		if bc, ok, err = dialBlocking(addrs[0], pn, deadline); ok && err != nil {
+			return 0, err
+		}
 	}
-	defer c.Close()
-	c.SetDeadline(deadline)
-	bc := blockingConn{c}
+	if bc == nil { // not an address dialBlocking takes, or not Linux: package net
+		var c net.Conn
+		blocking(func() {
+			var d net.Dialer
+			c, err = d.DialContext(ctx, "tcp", net.JoinHostPort(addrs[0], port)) // connect
+		})
+		if err != nil {
+			return 0, err
+		}
+		c.SetDeadline(deadline)
+		bc = blockingConn{c}
+	}
+	defer bc.Close()
 	if err := req.Write(bc); err != nil { // one write: Request.Write buffers and flushes once
 		return 0, err
 	}
@@ -197,7 +206,15 @@ func blocking(f func()) {
 	f()
 }
 
-// A blockingConn makes each Read and Write on a connection a blocking call.
+// A blockConn is a connection whose Read and Write are blocking calls.
+type blockConn interface {
+	io.ReadWriteCloser
+}
+
+// eof is io.EOF (a name sock_linux.go can use without importing io).
+var eof = io.EOF
+
+// A blockingConn makes each Read and Write on a net.Conn a blocking call.
 type blockingConn struct{ net.Conn }
 
 func (c blockingConn) Read(p []byte) (n int, err error) {
