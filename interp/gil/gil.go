@@ -148,6 +148,14 @@ func (g *GIL) Stats() Stats {
 	return g.stats
 }
 
+// ResetCounters implements threading.CounterResetter: a new run counts
+// from zero.
+func (g *GIL) ResetCounters() {
+	g.mu.Lock()
+	g.stats = Stats{}
+	g.mu.Unlock()
+}
+
 // Counters implements threading.Counterer, for reports.
 func (g *GIL) Counters() map[string]int {
 	s := g.Stats()

@@ -92,3 +92,15 @@ func TestReportTable(t *testing.T) {
 		}
 	}
 }
+
+// JoinAll ends a run: the next thread starts a fresh timeline.
+func TestOneRunPerTimeline(t *testing.T) {
+	r := threading.New("test", nil, nil)
+	r.Go("first", func() {})
+	r.JoinAll()
+	r.Go("second", func() {})
+	r.JoinAll()
+	if lanes := r.Recorder().Lanes(); len(lanes) != 1 || lanes[0] != "second" {
+		t.Errorf("lanes %v, want only the last run's thread", lanes)
+	}
+}
