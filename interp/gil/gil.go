@@ -46,10 +46,10 @@ package gil
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gokernel/gokernel/interp/gil/internal/futex"
 	"github.com/gokernel/gokernel/interp/gil/threading"
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/timeline"
@@ -84,7 +84,11 @@ type GIL struct {
 	interval atomic.Int64 // nanoseconds
 	force    bool
 
-	mu           sync.Mutex
+	// mu is gil->mutex. Its waiters block their OS threads (a futex, as a
+	// pthread mutex does): a waiter woken by a drop takes it right after
+	// the dropper lets go, where a parked goroutine locked to its thread
+	// would first need the Go scheduler to hand it a processor.
+	mu           futex.Lock
 	locked       bool
 	holder       *threading.Thread
 	lastHolder   *threading.Thread

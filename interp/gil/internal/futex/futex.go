@@ -60,3 +60,14 @@ func (l *Lock) Release() bool {
 
 // Locked reports whether the lock is held.
 func (l *Lock) Locked() bool { return l.word.Load() == 1 }
+
+// Lock takes the lock, waiting as long as it takes (sync.Locker): a mutex
+// whose waiter blocks its OS thread, as a pthread mutex does.
+func (l *Lock) Lock() { l.Acquire(nil) }
+
+// Unlock releases the lock (sync.Locker).
+func (l *Lock) Unlock() {
+	if !l.Release() {
+		panic("futex: unlock of an unlocked lock")
+	}
+}
