@@ -355,3 +355,8 @@ func (g *GIL) resetDropRequest() {
 		rt.Lower()
 	}
 }
+
+// String is the counters in a line.
+func (s Stats) String() string {
+	return fmt.Sprintf("%d switches, %d drop requests, %d forced switches, %d acquisitions", s.Switches, s.DropRequests, s.ForcedSwitches, s.Acquisitions)
+}

@@ -13,6 +13,7 @@
 package timeline
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -217,4 +218,21 @@ func (r *Recorder) Total() map[string]map[string]time.Duration {
 		t[s.Lane][s.Kind] += s.Duration()
 	}
 	return t
+}
+
+// String summarises the recording: title, lanes, spans, events and span.
+func (r *Recorder) String() string {
+	if r == nil {
+		return "timeline <nil>"
+	}
+	spans, events, lanes := r.Spans(), r.Events(), r.Lanes()
+	var end time.Duration
+	for _, s := range spans {
+		end = max(end, s.End)
+	}
+	title := r.Title
+	if title == "" {
+		title = "timeline"
+	}
+	return fmt.Sprintf("%s: %d lanes, %d spans, %d events over %v", title, len(lanes), len(spans), len(events), end.Round(time.Microsecond))
 }

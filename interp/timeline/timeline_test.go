@@ -92,3 +92,15 @@ func TestReset(t *testing.T) {
 		t.Errorf("title %q", rec.Title)
 	}
 }
+
+func TestRecorderString(t *testing.T) {
+	clk := &timeline.FakeClock{}
+	rec := timeline.NewWithClock(clk)
+	rec.Title = "two threads"
+	end := rec.Begin("a", timeline.Running)
+	clk.Advance(3 * time.Millisecond)
+	end()
+	if got, want := rec.String(), "two threads: 1 lanes, 1 spans, 0 events over 3ms"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}

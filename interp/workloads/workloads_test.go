@@ -212,3 +212,18 @@ func TestUpdateArticleOrder(t *testing.T) {
 		t.Errorf("thread 0 logged %q, want %q", got, want)
 	}
 }
+
+func TestStrings(t *testing.T) {
+	var c workloads.Counter
+	c.Write(3)
+	l := &workloads.Logger{W: &bytes.Buffer{}, WriteDelay: time.Microsecond}
+	l.Log("x")
+	for got, want := range map[string]string{
+		c.String(): "counter = 3",
+		l.String(): "logger: 1 lines, each write takes 1µs",
+	} {
+		if got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
