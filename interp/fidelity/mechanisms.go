@@ -10,7 +10,7 @@ import (
 // itself); -quick makes them smaller.
 
 func slices(e *env) ([]row, error) {
-	o := mech.SliceOptions{Rounds: 4}
+	o := mech.SliceOptions{Rounds: 6, Duration: 150 * time.Millisecond}
 	if e.quick {
 		o.Rounds, o.Duration = 2, 100*time.Millisecond
 	}
@@ -50,7 +50,7 @@ func poolTiny(e *env) ([]row, error) {
 }
 
 func breakeven(e *env) ([]row, error) {
-	return fromMech("pool break-even", mech.Breakeven(mech.BreakevenOptions{}))
+	return fromMech("pool break-even", mech.Breakeven(mech.BreakevenOptions{Repeat: 3}))
 }
 
 func shipping(e *env) ([]row, error) {

@@ -9,7 +9,9 @@
 //	defer srv.Close()
 //	workloads.Fetch(srv.URL + "/delay/1")
 //	workloads.DelayMessage("TWO", 2*time.Second) // timestamped, thread-named log lines
-//	workloads.UpdateCounter(c, pause, lock)     // the read–sleep–write race
+//	workloads.Update(log, c, 2*time.Second, lock) // the article's race: sleep, read, log, write
+//	workloads.UpdateCounter(log, c, pause, lock)   // a pause between the read and the write
+//	workloads.Square(x), workloads.SumInts(xs)     // tasks smaller than shipping them to a process
 //
 // # Checkpoints
 //

@@ -122,8 +122,9 @@ const fetchTimeout = 2 * time.Minute
 // articles' I/O task (urllib.request.urlopen(url).read()) does.
 //
 // Like CPython, it releases the GIL at each blocking system call and takes
-// it back after: resolving the host name, connecting, writing the request
-// and each read from the socket (each is an rt.Blocking). Next to a
+// it back after: resolving the host name, creating the socket, connecting,
+// writing the request, each read from the socket and closing it (each is
+// an rt.Blocking). Next to a
 // CPU-bound thread every re-take waits for the holder to drop the GIL, up
 // to a switch interval, so a request there is slowed by several intervals,
 // as CPython's are (+10-22 ms per request at 5 ms), and not once for the

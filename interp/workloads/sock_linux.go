@@ -29,7 +29,8 @@ func dialBlocking(ip string, port int, deadline time.Time) (c blockConn, ok bool
 		family = syscall.AF_INET6
 		sa = &syscall.SockaddrInet6{Port: port, Addr: a.As16()}
 	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	var fd int
+	blocking(func() { fd, err = syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0) }) // socket() releases the GIL in CPython too
 	if err != nil {
 		return nil, true, err
 	}
@@ -98,4 +99,9 @@ func (s *sock) Write(p []byte) (int, error) {
 	return written, err
 }
 
-func (s *sock) Close() error { return syscall.Close(s.fd) }
+// Close closes the socket: a blocking call, as socket.close() is in CPython.
+func (s *sock) Close() error {
+	var err error
+	blocking(func() { err = syscall.Close(s.fd) })
+	return err
+}
