@@ -33,8 +33,9 @@ type Options struct {
 	// discards them.
 	Log io.Writer
 	// Grace is how long an interrupted cell may take to stop before the
-	// Client reports that it cannot be stopped and arms the restart on the
-	// next interrupt. 0 means 1.5 s.
+	// Client abandons it (Execute returns, the cell runs on in the
+	// background, and the next interrupt while it runs restarts the
+	// interpreter). An interruptible cell stops within 0.5 s. 0 means 1 s.
 	Grace time.Duration
 	// CallTimeout bounds Complete, Inspect and IsComplete, so a busy or hung
 	// interpreter cannot hang the kernel (they then answer "nothing found").
@@ -88,7 +89,7 @@ var ErrClosed = errors.New("worker: client closed")
 // to be ready.
 func New(opts Options) *Client {
 	if opts.Grace <= 0 {
-		opts.Grace = 1500 * time.Millisecond
+		opts.Grace = time.Second
 	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 3 * time.Second
@@ -137,10 +138,12 @@ func (c *Client) PID() int {
 
 // Execute runs code in the child and forwards its outputs to out.
 //
-// When ctx is cancelled the cell is interrupted. If it has not returned
-// within Options.Grace, Execute tells the user so on stderr and keeps
-// waiting; a second interrupt (Interrupt) then restarts the interpreter and
-// Execute returns an InterpreterRestarted *Error.
+// When ctx is cancelled (or Interrupt is called) the cell is interrupted;
+// it normally ends with an Interrupted error. If it is still running
+// Options.Grace later, the child abandons it: Execute returns an Interrupted
+// *Error saying the cell is stuck and keeps running in the background, and
+// later cells run normally. An interrupt while an abandoned cell still runs
+// restarts the interpreter: Execute returns an InterpreterRestarted *Error.
 func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 	select {
 	case c.exec <- struct{}{}:
@@ -184,14 +187,26 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 	}
 
 	done := ctx.Done()
-	var grace <-chan time.Time
-	interrupted, stuck := false, false
-	interrupt := func() {
+	var grace, giveUp <-chan time.Time
+	interrupted, abandoned := false, false
+	// interrupt is the one interrupt policy (see the package doc): it
+	// reports whether the interpreter must be restarted instead.
+	interrupt := func() bool {
+		if w.stuck.Load() > 0 {
+			return true // an abandoned cell still runs: only a restart stops it
+		}
 		_ = w.send(&frame{Op: opInterrupt, ID: cell})
 		if !interrupted {
 			interrupted = true
 			grace = time.After(c.opts.Grace)
 		}
+		return false
+	}
+	restart := func(why string) (mime.Bundle, error) {
+		c.log.Printf("restarting the interpreter (pid %d): %s", w.cmd.Process.Pid, why)
+		w.kill("restart")
+		<-w.dead
+		return mime.Bundle{}, &Error{Kind: InterpreterRestarted, Msg: msgRestarted}
 	}
 	for {
 		select {
@@ -200,43 +215,56 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 			if f.Bundle != nil {
 				b = *f.Bundle
 			}
-			return b, fromWire(f.Err)
+			err := fromWire(f.Err)
+			var n interface{ Name() string }
+			if abandoned && errors.As(err, &n) && n.Name() == "Interrupted" {
+				err = &Error{Kind: "Interrupted", Msg: fmt.Sprintf(msgAbandoned, c.opts.Grace)}
+			}
+			return b, err
 		case <-w.dead:
 			return mime.Bundle{}, w.deathErr
 		case <-done:
 			done = nil
-			interrupt()
-		case <-rc.intr:
-			if !stuck {
-				interrupt()
-				continue
+			if interrupt() {
+				return restart(fmt.Sprintf("interrupt of cell %d while an abandoned cell still runs", cell))
 			}
-			c.log.Printf("restarting the interpreter (pid %d): cell %d could not be interrupted", w.cmd.Process.Pid, cell)
-			w.kill("restart")
-			<-w.dead
-			return mime.Bundle{}, &Error{Kind: InterpreterRestarted, Msg: msgRestarted}
+		case <-rc.intr:
+			if interrupt() {
+				return restart(fmt.Sprintf("interrupt of cell %d while an abandoned cell still runs", cell))
+			}
 		case <-grace:
-			grace, stuck = nil, true
-			say(fmt.Sprintf(msgStuck, c.opts.Grace))
+			// Still running: leave it to itself. The child answers the
+			// cell at once; if it does not, it is frozen.
+			grace, abandoned = nil, true
+			c.log.Printf("cell %d did not stop within %v of the interrupt: abandoning it", cell, c.opts.Grace)
+			_ = w.send(&frame{Op: opAbandon, ID: cell})
+			giveUp = time.After(abandonTimeout)
+		case <-giveUp:
+			return restart(fmt.Sprintf("cell %d was abandoned but the interpreter did not answer within %v", cell, abandonTimeout))
 		}
 	}
 }
 
+// abandonTimeout is how long the child may take to answer an abandoned
+// cell before it is taken for frozen and restarted.
+const abandonTimeout = 5 * time.Second
+
 const (
-	msgStuck = "\ngokernel: the cell did not stop within %v of the interrupt: it is blocked where an interrupt " +
-		"cannot reach it (a system call, cgo, a lock, or code that never reaches a checkpoint).\n" +
-		"Interrupt again to restart the Go interpreter: that stops it for sure, but every variable, function, " +
-		"type and import defined so far is lost. Or wait for it to finish.\n"
-	msgRestarted = "The cell could not be interrupted, so the Go interpreter was restarted. " +
+	msgAbandoned = "interrupted, but the cell did not stop within %v: it is stuck where an interrupt cannot reach it " +
+		"(inside compiled code: a system call, cgo, a lock or a loop in a compiled package). " +
+		"It keeps running in the background, and later cells run normally. " +
+		"Interrupting again while it runs restarts the Go interpreter: that stops it for sure, " +
+		"but everything the earlier cells defined (variables, functions, types, imports) is lost."
+	msgRestarted = "A cell abandoned after an earlier interrupt was still running, so this interrupt restarted the Go interpreter. " +
 		"Everything the earlier cells defined (variables, functions, types, imports) is lost: run them again."
 )
 
 // Interrupt interrupts the running cell, as cancelling Execute's ctx does.
 // The kernel should call it on every interrupt_request and SIGINT, in
-// addition to cancelling the ctx: a second interrupt, once the Client has
-// said the cell cannot be stopped, restarts the interpreter, which a context
-// cannot express (it is cancelled only once). With no cell running it does
-// nothing.
+// addition to cancelling the ctx, and also when no cell runs: while a cell
+// abandoned after an earlier interrupt still runs, an interrupt restarts the
+// interpreter (the next cell is told that the state was lost), which a
+// context cannot express. Otherwise, with no cell running, it does nothing.
 func (c *Client) Interrupt() {
 	c.mu.Lock()
 	rc := c.running
@@ -246,7 +274,22 @@ func (c *Client) Interrupt() {
 		case rc.intr <- struct{}{}:
 		default:
 		}
+		return
 	}
+	// No cell runs: only an abandoned cell can need stopping.
+	c.mu.Lock()
+	w := c.w
+	if w == nil || w.stuck.Load() == 0 || w.isDead() || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	defer c.mu.Unlock()
+	c.lost = msgRestarted + "\n\n"
+	c.log.Printf("restarting the interpreter (pid %d): interrupt while an abandoned cell still runs", w.cmd.Process.Pid)
+	w.kill("restart")
+	// The next cell must not find the dying child: start its successor
+	// now (finish does not, as it is no longer the current one).
+	_, _ = c.spawnLocked()
 }
 
 // Complete forwards to the child; it returns no matches if the child does
@@ -382,6 +425,7 @@ type child struct {
 	calls map[uint64]chan *frame
 
 	why      atomic.Value // string: why the Client killed it ("restart", "close")
+	stuck    atomic.Int32 // abandoned cells still running, as the child last said
 	tail     tail         // the last stderr the child forwarded
 	gotReady bool         // read loop only
 	carry    [2][]byte    // read loop only: incomplete UTF-8 ending raw stdout, stderr
@@ -686,7 +730,10 @@ func (w *child) handle(f *frame) error {
 		}
 	case opResult:
 		c.out.flush() // the cell's output goes before its result
+		w.stuck.Store(int32(f.Stuck))
 		w.deliver(f)
+	case opStuck:
+		w.stuck.Store(int32(f.Stuck))
 	case opReply:
 		w.deliver(f)
 	case opStream:

@@ -20,6 +20,7 @@ const (
 	opInspect    = "inspect"     // ID: call id; Code, Cursor, Detail
 	opIsComplete = "is_complete" // ID: call id; Code
 	opInputReply = "input_reply" // ID: input id; Text, Err
+	opAbandon    = "abandon"     // ID: cell id (interrupted, and still running after Options.Grace)
 )
 
 // Child to parent:
@@ -32,6 +33,7 @@ const (
 	opUpdate  = "update"  // Cell; Bundle, DisplayID
 	opClear   = "clear"   // Cell; Wait
 	opInput   = "input"   // ID: input id; Cell; Prompt, Password
+	opStuck   = "stuck"   // Stuck: how many abandoned cells still run (sent when it changes)
 )
 
 // A frame is one message on the control pipes: a 4-byte big-endian length,
@@ -44,6 +46,10 @@ type frame struct {
 	ID   uint64 `json:"id,omitempty"`
 	Cell uint64 `json:"cell,omitempty"`
 	PID  int    `json:"pid,omitempty"`
+
+	// Stuck is how many abandoned cells still run in the child: in opStuck
+	// frames and in every opResult.
+	Stuck int `json:"stuck,omitempty"`
 
 	Code   string `json:"code,omitempty"`
 	Cursor int    `json:"cursor,omitempty"`

@@ -129,9 +129,33 @@ type server struct {
 	cur atomic.Uint64 // running cell, or the last one: owner of pipe output
 
 	cmu    sync.Mutex
-	cells  map[uint64]context.CancelFunc
+	cells  map[uint64]*cellRun
 	inputs map[uint64]chan *frame
 	nextIn uint64
+	// orphans counts cells this server abandoned itself (an Evaluator
+	// without Abandon) whose Execute has not returned yet.
+	orphans     int
+	watchingStk bool // a goroutine reports changes of stuck()
+	stkDirty    bool // stuckChanged was called since the watcher last counted
+}
+
+// cellRun is a cell whose Execute was sent here and has not been answered.
+type cellRun struct {
+	cancel    context.CancelFunc
+	answered  bool // its result frame was sent (cmu)
+	abandoned bool // answered by abandon; Execute still runs (cmu)
+}
+
+// An Abandoner can give up waiting for a cell that an interrupt cannot stop:
+// the cell keeps running on its own goroutine, the pending Execute returns
+// at once with an error saying so, and the next Execute runs normally.
+// Abandon reports whether a cell was abandoned; Stuck says how many
+// abandoned cells still run. interp.Session implements it. For an Evaluator
+// without it, Serve answers the cell itself and leaves its Execute running,
+// which is only safe when Execute calls may overlap (the tests' fakes).
+type Abandoner interface {
+	Abandon() bool
+	Stuck() int
 }
 
 type pipe struct {
@@ -145,7 +169,7 @@ func newServer(ev Evaluator, in, out *os.File, interval time.Duration) *server {
 		ev: ev, in: in, out: out, interval: interval,
 		done:   make(chan struct{}),
 		buf:    make([]byte, readChunk),
-		cells:  make(map[uint64]context.CancelFunc),
+		cells:  make(map[uint64]*cellRun),
 		inputs: make(map[uint64]chan *frame),
 	}
 }
@@ -197,11 +221,13 @@ func (s *server) dispatch(f *frame) error {
 		go s.execute(f)
 	case opInterrupt:
 		s.cmu.Lock()
-		cancel := s.cells[f.ID]
+		c := s.cells[f.ID]
 		s.cmu.Unlock()
-		if cancel != nil {
-			cancel()
+		if c != nil {
+			c.cancel()
 		}
+	case opAbandon:
+		go s.abandon(f.ID)
 	case opComplete, opInspect, opIsComplete:
 		go s.call(f)
 	case opInputReply:
@@ -222,8 +248,9 @@ func (s *server) dispatch(f *frame) error {
 
 func (s *server) execute(f *frame) {
 	ctx, cancel := context.WithCancel(context.Background())
+	run := &cellRun{cancel: cancel}
 	s.cmu.Lock()
-	s.cells[f.ID] = cancel
+	s.cells[f.ID] = run
 	s.cmu.Unlock()
 	// Output written before this point belongs to the previous cell.
 	s.mu.Lock()
@@ -238,10 +265,21 @@ func (s *server) execute(f *frame) {
 	}
 	cancel()
 	s.cmu.Lock()
-	delete(s.cells, f.ID)
+	if s.cells[f.ID] == run {
+		delete(s.cells, f.ID)
+	}
+	answered := run.answered
+	run.answered = true
+	if run.abandoned {
+		s.orphans--
+	}
 	s.cmu.Unlock()
+	if answered {
+		s.stuckChanged()
+		return // abandoned: the parent has had its answer
+	}
 
-	res := &frame{Op: opResult, ID: f.ID, Err: toWire(err)}
+	res := &frame{Op: opResult, ID: f.ID, Err: toWire(err), Stuck: s.stuck()}
 	if !b.IsZero() {
 		res.Bundle = &b
 	}
@@ -252,7 +290,100 @@ func (s *server) execute(f *frame) {
 		res.Err = toWire(fmt.Errorf("worker: the cell's value could not be sent to the kernel: %w", e))
 		_ = s.send(res)
 	}
+	if res.Stuck > 0 {
+		s.stuckChanged()
+	}
 }
+
+// errAbandoned answers a cell this server abandoned itself. The Client
+// replaces the text with its own (it knows Options.Grace).
+var errAbandoned = &Error{Kind: "Interrupted", Msg: "interrupted, but the cell did not stop: it was left running"}
+
+// abandon gives up on cell id, which an interrupt did not stop: through
+// the Evaluator's Abandon when it has one (its Execute then returns at once
+// and execute answers), else by answering the cell here and leaving its
+// Execute running.
+func (s *server) abandon(id uint64) {
+	if a, ok := s.ev.(Abandoner); ok {
+		if a.Abandon() {
+			s.stuckChanged()
+		}
+		return
+	}
+	s.cmu.Lock()
+	run := s.cells[id]
+	if run == nil || run.answered {
+		s.cmu.Unlock()
+		return
+	}
+	run.answered, run.abandoned = true, true
+	delete(s.cells, id)
+	s.orphans++
+	s.cmu.Unlock()
+	_ = s.send(&frame{Op: opResult, ID: id, Err: toWire(errAbandoned), Stuck: s.stuck()})
+	s.stuckChanged()
+}
+
+// stuck returns how many abandoned cells still run. (The Evaluator's
+// Stuck is called without cmu held: it may take locks of its own that a
+// cell holds while it calls the Publisher.)
+func (s *server) stuck() int {
+	n := 0
+	if a, ok := s.ev.(Abandoner); ok {
+		n = a.Stuck()
+	}
+	s.cmu.Lock()
+	n += s.orphans
+	s.cmu.Unlock()
+	return n
+}
+
+// stuckChanged makes sure the parent hears when the number of abandoned
+// cells changes: while any runs, one goroutine checks every stuckPoll and
+// sends an opStuck frame on each change (the last one says 0). The parent
+// needs it to decide whether an interrupt restarts the interpreter.
+func (s *server) stuckChanged() {
+	s.cmu.Lock()
+	s.stkDirty = true
+	if s.watchingStk {
+		s.cmu.Unlock()
+		return
+	}
+	s.watchingStk = true
+	s.cmu.Unlock()
+	go func() {
+		last := -1
+		for {
+			s.cmu.Lock()
+			s.stkDirty = false
+			s.cmu.Unlock()
+			n := s.stuck()
+			if n != last {
+				if s.send(&frame{Op: opStuck, Stuck: n}) != nil {
+					n = 0
+				}
+				last = n
+			}
+			if n == 0 {
+				s.cmu.Lock()
+				if !s.stkDirty { // nothing changed since the count
+					s.watchingStk = false
+					s.cmu.Unlock()
+					return
+				}
+				s.cmu.Unlock()
+				continue
+			}
+			select {
+			case <-time.After(stuckPoll):
+			case <-s.done:
+				return
+			}
+		}
+	}()
+}
+
+const stuckPoll = 100 * time.Millisecond
 
 func (s *server) call(f *frame) {
 	r := &frame{Op: opReply, ID: f.ID}

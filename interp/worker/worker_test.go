@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,7 +27,11 @@ const envChild = "WORKER_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envChild) == "1" {
-		if err := Serve(fake{}); err != nil {
+		var ev Evaluator = fake{}
+		if os.Getenv(envAbandoner) == "1" {
+			ev = &abandoner{}
+		}
+		if err := Serve(ev); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}
@@ -39,6 +44,7 @@ func TestMain(m *testing.M) {
 type fake struct{}
 
 var (
+	unstick     = make(chan struct{})
 	releaseLate = make(chan struct{})
 	lateDone    = make(chan struct{})
 )
@@ -133,6 +139,10 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 			return result, &tbError{"Interrupted", "interrupted"}
 		case "stuck": // not interruptible
 			time.Sleep(time.Hour)
+		case "stuckuntil": // not interruptible, until a later cell runs unstick
+			<-unstick
+		case "unstick":
+			close(unstick)
 		case "later": // a goroutine that outlives the cell
 			go func() {
 				<-releaseLate
@@ -153,6 +163,64 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 }
 
 func zero() float64 { return 0 }
+
+// envAbandoner makes the child serve an abandoner instead of fake.
+const envAbandoner = "WORKER_TEST_ABANDONER"
+
+// abandoner is fake with the contract of interp.Session's Abandon and
+// Stuck: an abandoned cell runs on in its own goroutine while Execute
+// returns at once.
+type abandoner struct {
+	fake
+	mu      sync.Mutex
+	running chan struct{} // closed by Abandon; nil when no cell runs
+	stuck   sync.WaitGroup
+	nstuck  atomic.Int32
+}
+
+func (a *abandoner) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+	type result struct {
+		b   mime.Bundle
+		err error
+	}
+	done := make(chan result, 1)
+	abandon := make(chan struct{})
+	a.mu.Lock()
+	a.running = abandon
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if a.running == abandon {
+			a.running = nil
+		}
+		a.mu.Unlock()
+	}()
+	go func() {
+		b, err := a.fake.Execute(ctx, code, out)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-abandon:
+		a.nstuck.Add(1)
+		go func() { <-done; a.nstuck.Add(-1) }()
+		return mime.Bundle{}, &tbError{"Interrupted", "the cell is stuck"}
+	}
+}
+
+func (a *abandoner) Abandon() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.running == nil {
+		return false
+	}
+	close(a.running)
+	a.running = nil
+	return true
+}
+
+func (a *abandoner) Stuck() int { return int(a.nstuck.Load()) }
 
 func (fake) Complete(code string, cursor int) ([]mime.Completion, int, int) {
 	if code == "panic" {
@@ -489,46 +557,107 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
-// stuckWatcher signals when the Client reports a cell it cannot stop.
-type stuckWatcher struct {
-	mime.Recorder
-	once  sync.Once
-	stuck chan struct{}
-}
-
-func (s *stuckWatcher) Stream(name, text string) {
-	s.Recorder.Stream(name, text)
-	if strings.Contains(text, "did not stop") {
-		s.once.Do(func() { close(s.stuck) })
+// TestInterruptPolicy follows the policy of the package doc, with a child
+// whose Evaluator abandons cells itself (as interp.Session does) and with
+// one that does not (Serve then answers the abandoned cell).
+func TestInterruptPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+	}{
+		{"Abandoner", []string{envAbandoner + "=1"}},
+		{"Serve abandons", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Run("stuck, then interrupt another cell", func(t *testing.T) {
+				c := newClient(t, Options{Grace: 50 * time.Millisecond, Env: tc.env})
+				_, pid1, _ := run(t, c, "pid")
+				err := interruptAfterStart(t, c, "print started\nstuck")
+				if !isKind(err, "Interrupted") || !strings.Contains(err.Error(), "keeps running in the background") ||
+					!strings.Contains(err.Error(), "restarts the Go interpreter") {
+					t.Fatalf("abandoned cell: %v", err)
+				}
+				// The next cell runs normally, in the same interpreter.
+				if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+					t.Fatalf("after abandon: pid %v then %v (%v)", text(pid1), text(pid2), err)
+				}
+				// An interrupt while it still runs restarts the interpreter,
+				// even for a cell an interrupt could stop.
+				err = interruptAfterStart(t, c, "print started\nloop")
+				if !isKind(err, InterpreterRestarted) || !strings.Contains(err.Error(), "is lost") {
+					t.Fatalf("second interrupt: %v", err)
+				}
+				if _, pid3, err := run(t, c, "pid"); err != nil || text(pid3) == text(pid1) {
+					t.Fatalf("after restart: pid %v then %v (%v)", text(pid1), text(pid3), err)
+				}
+			})
+			t.Run("interrupt while idle", func(t *testing.T) {
+				c := newClient(t, Options{Grace: 50 * time.Millisecond, Env: tc.env})
+				_, pid1, _ := run(t, c, "pid")
+				if err := interruptAfterStart(t, c, "print started\nstuck"); !isKind(err, "Interrupted") {
+					t.Fatalf("abandoned cell: %v", err)
+				}
+				waitFor(t, func() bool { w := c.w; return w != nil && w.stuck.Load() > 0 })
+				c.Interrupt() // no cell runs
+				rec, pid2, err := run(t, c, "pid")
+				if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "restarted the Go interpreter") {
+					t.Fatalf("next cell: pid %v then %v (%v), stderr %q", text(pid1), text(pid2), err, rec.Stderr())
+				}
+			})
+			t.Run("abandoned cell ends", func(t *testing.T) {
+				c := newClient(t, Options{Grace: 50 * time.Millisecond, Env: tc.env})
+				_, pid1, _ := run(t, c, "pid")
+				if err := interruptAfterStart(t, c, "print started\nstuckuntil"); !isKind(err, "Interrupted") {
+					t.Fatalf("abandoned cell: %v", err)
+				}
+				if _, _, err := run(t, c, "unstick"); err != nil {
+					t.Fatal(err)
+				}
+				c.mu.Lock()
+				w := c.w
+				c.mu.Unlock()
+				waitFor(t, func() bool { return w.stuck.Load() == 0 })
+				// Nothing is stuck any more: an interrupt is an interrupt.
+				err := interruptAfterStart(t, c, "print started\nloop")
+				if !isKind(err, "Interrupted") || strings.Contains(err.Error(), "did not stop") {
+					t.Fatalf("interrupt: %v", err)
+				}
+				if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+					t.Fatalf("state lost: pid %v then %v (%v)", text(pid1), text(pid2), err)
+				}
+			})
+		})
 	}
 }
 
-func TestSecondInterruptRestarts(t *testing.T) {
-	c := newClient(t, Options{Grace: 50 * time.Millisecond})
-	_, before, _ := run(t, c, "pid")
+// interruptAfterStart runs code (which prints first), interrupts it as the
+// kernel does (cancel the context, then Interrupt) once it printed, and
+// returns Execute's error.
+func interruptAfterStart(t *testing.T, c *Client, code string) error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &stuckWatcher{stuck: make(chan struct{})}
-	done := make(chan error)
+	defer cancel()
+	rec := &mime.Recorder{}
+	done := make(chan error, 1)
 	go func() {
-		_, err := c.Execute(ctx, "print started\nstuck", out)
+		_, err := c.Execute(ctx, code, rec)
 		done <- err
 	}()
-	waitFor(t, func() bool { return out.Stdout() != "" })
-	cancel()      // first interrupt
-	c.Interrupt() // the same interrupt_request, as the kernel reports it too
-	<-out.stuck
-	if !strings.Contains(out.Stderr(), "Interrupt again to restart") {
-		t.Fatalf("stderr %q", out.Stderr())
+	waitFor(t, func() bool { return rec.Stdout() != "" })
+	cancel()
+	c.Interrupt()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second): // a hang guard
+		t.Fatal("Execute did not return after the interrupt")
+		return nil
 	}
-	c.Interrupt() // second interrupt
-	err := <-done
-	var e *Error
-	if !errors.As(err, &e) || e.Kind != InterpreterRestarted {
-		t.Fatalf("got %#v", err)
-	}
-	if _, after, err := run(t, c, "pid"); err != nil || text(after) == text(before) {
-		t.Fatalf("next cell: pid %v then %v (%v)", before, after, err)
-	}
+}
+
+func isKind(err error, kind string) bool {
+	var n interface{ Name() string }
+	return errors.As(err, &n) && n.Name() == kind
 }
 
 func TestLateOutput(t *testing.T) {
