@@ -664,6 +664,10 @@ func (w *child) deliver(f *frame) {
 	}
 }
 
+// closeWait is how long a closed child may take to end the processes its
+// cells started and exit before its whole tree is killed.
+const closeWait = 2 * time.Second
+
 func (w *child) send(f *frame) error {
 	b, err := encodeFrame(f)
 	if err != nil {
@@ -682,21 +686,22 @@ func (w *child) send(f *frame) error {
 }
 
 // kill stops the child on the Client's behalf: closing its input makes
-// Serve return; the process group is killed if it has not exited soon.
+// Serve return and the child end the processes its cells started
+// (EndDescendants); its process tree is killed if it has not exited soon.
 func (w *child) kill(why string) {
 	w.why.CompareAndSwap(nil, why)
 	w.wmu.Lock()
 	w.toChild.Close()
 	w.wmu.Unlock()
 	if why == "restart" {
-		killGroup(w.cmd.Process) // it is stuck: no point waiting
+		killTree(w.cmd.Process) // it is stuck: no point waiting
 		return
 	}
 	go func() {
 		select {
 		case <-w.exited:
-		case <-time.After(200 * time.Millisecond):
-			killGroup(w.cmd.Process)
+		case <-time.After(closeWait):
+			killTree(w.cmd.Process)
 		}
 	}()
 }
@@ -795,7 +800,15 @@ func (w *child) finish(cause error) {
 			// Still alive with its protocol pipe closed: useless.
 		}
 	}
-	killGroup(w.cmd.Process) // also the processes its cells started
+	select {
+	case <-w.exited:
+		// Reaped: its pid may name another process by now. Its process
+		// group cannot, while any member (a process a cell started) is
+		// left.
+		killGroup(w.cmd.Process)
+	default:
+		killTree(w.cmd.Process) // also the processes its cells started
+	}
 	<-w.exited
 	w.toChild.Close()
 	w.fromChild.Close()

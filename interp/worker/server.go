@@ -56,11 +56,14 @@ const (
 
 // Serve runs the child side of the worker protocol on ev until the parent
 // Client closes its end (Serve then returns nil) or breaks the protocol. It
-// must be called in a process started by a Client; the caller should exit
-// when it returns, since goroutines cells started may still be running.
+// must be called in a process started by a Client; the caller should call
+// EndDescendants and exit when it returns, since goroutines and processes
+// cells started may still be running.
 //
 //	// gokernel worker
-//	if err := worker.Serve(session); err != nil { log.Fatal(err) }
+//	err := worker.Serve(session)
+//	worker.EndDescendants()
+//	if err != nil { log.Fatal(err) }
 //	os.Exit(0)
 //
 // Everything the process writes to fd 1 and fd 2 (fmt, os.Stdout, log, C
@@ -90,6 +93,9 @@ func Serve(ev Evaluator) error {
 			return fmt.Errorf("worker: fd %d: %w", fd, err)
 		}
 	}
+	// Processes the cells start stay in this process's tree, whatever
+	// they do, so that EndDescendants and the kernel can find them.
+	becomeSubreaper()
 	if isPipe(fdCrash) {
 		closeOnExec(fdCrash)
 		setCrashOutput(os.NewFile(fdCrash, "crash"))

@@ -31,7 +31,9 @@ func TestMain(m *testing.M) {
 		if os.Getenv(envAbandoner) == "1" {
 			ev = &abandoner{}
 		}
-		if err := Serve(ev); err != nil {
+		err := Serve(ev)
+		EndDescendants()
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}
@@ -714,6 +716,72 @@ func TestClose(t *testing.T) {
 		t.Fatalf("Execute after Close: %v", err)
 	}
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestNoProcessLeft starts processes from a cell, one in the child's
+// process group and one in a session of its own, then ends the child in
+// each way the Client can, and checks that none of them is left.
+func TestNoProcessLeft(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("processes that leave the process group are found on Linux only")
+	}
+	start := func(t *testing.T, c *Client) []int {
+		t.Helper()
+		rec, _, err := run(t, c, "sh sleep 300 & echo $!; setsid sleep 300 & echo $!")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pids []int
+		for _, f := range strings.Fields(rec.Stdout()) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("stdout %q", rec.Stdout())
+			}
+			pids = append(pids, pid)
+		}
+		waitFor(t, func() bool { return alive(pids[0]) && alive(pids[1]) })
+		return pids
+	}
+	gone := func(t *testing.T, pids []int) {
+		t.Helper()
+		waitFor(t, func() bool { return !alive(pids[0]) && !alive(pids[1]) })
+	}
+	t.Run("Close", func(t *testing.T) {
+		c := newClient(t, Options{})
+		pids := start(t, c)
+		c.Close()
+		gone(t, pids)
+	})
+	t.Run("Close with a stuck cell", func(t *testing.T) {
+		c := newClient(t, Options{})
+		pids := start(t, c)
+		go c.Execute(context.Background(), "stuck", &mime.Recorder{})
+		waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.running != nil })
+		c.Close()
+		gone(t, pids)
+	})
+	t.Run("restart", func(t *testing.T) {
+		c := newClient(t, Options{Grace: 50 * time.Millisecond})
+		pids := start(t, c)
+		if err := interruptAfterStart(t, c, "print started\nstuck"); !isKind(err, "Interrupted") {
+			t.Fatal(err)
+		}
+		if err := interruptAfterStart(t, c, "print started\nloop"); !isKind(err, InterpreterRestarted) {
+			t.Fatal(err)
+		}
+		gone(t, pids)
+	})
+	t.Run("the kernel dies", func(t *testing.T) {
+		// The child sees its pipe close, as when the kernel is killed.
+		c := newClient(t, Options{})
+		pids := start(t, c)
+		pid := c.PID()
+		c.mu.Lock()
+		c.w.toChild.Close()
+		c.mu.Unlock()
+		gone(t, pids)
+		waitFor(t, func() bool { return !alive(pid) })
+	})
 }
 
 // alive reports whether pid runs (is neither gone nor a zombie).

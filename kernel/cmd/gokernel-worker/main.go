@@ -67,7 +67,11 @@ func serve() error {
 		return err
 	}
 	shareDeclarations(s)
-	defer subprocess.Shutdown() // no worker process outlives the interpreter
+	// No process a cell started outlives the interpreter: the subprocess
+	// model's workers are asked to stop first, then whatever is left below
+	// this process is killed (deferred calls run last first).
+	defer worker.EndDescendants()
+	defer subprocess.Shutdown()
 	// Start-up garbage (symbol tables are built at init) is returned to the
 	// OS now rather than whenever the heap next grows: idle RSS is a
 	// measured target.
