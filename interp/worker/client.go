@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -178,10 +179,14 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 	reply := w.expect(cell)
 	defer w.forget(cell)
 	if err := w.send(&frame{Op: opExecute, ID: cell, Code: code}); err != nil {
+		if errors.Is(err, errTooLarge) {
+			return mime.Bundle{}, &Error{Kind: "CellTooLarge", Msg: err.Error()} // the interpreter is fine
+		}
+		w.sendFailed(err)
 		select {
 		case <-w.dead:
 			return mime.Bundle{}, w.deathErr
-		case <-time.After(time.Second):
+		case <-time.After(5 * time.Second):
 			return mime.Bundle{}, &Error{Kind: KernelDied, Msg: fmt.Sprintf("worker: cannot send the cell to the interpreter: %v", err)}
 		}
 	}
@@ -333,6 +338,9 @@ func (c *Client) call(f *frame) (*frame, error) {
 	reply := w.expect(f.ID)
 	defer w.forget(f.ID)
 	if err := w.send(f); err != nil {
+		if !errors.Is(err, errTooLarge) {
+			w.sendFailed(err)
+		}
 		return nil, err
 	}
 	select {
@@ -426,6 +434,7 @@ type child struct {
 
 	why      atomic.Value // string: why the Client killed it ("restart", "close")
 	stuck    atomic.Int32 // abandoned cells still running, as the child last said
+	lost     atomic.Value // string: which of its pipes the child lost (a cell closed it)
 	tail     tail         // the last stderr the child forwarded
 	gotReady bool         // read loop only
 	carry    [2][]byte    // read loop only: incomplete UTF-8 ending raw stdout, stderr
@@ -685,6 +694,25 @@ func (w *child) send(f *frame) error {
 	return nil
 }
 
+// sendFailed handles a frame that could not be written to the child: its
+// end of the pipe is closed while it runs (a cell closed it), or the child
+// is frozen (the pipe stayed full for the write timeout). Either way the
+// child is useless; killing it makes finish restart it and say why.
+func (w *child) sendFailed(err error) {
+	select {
+	case <-w.exited:
+		return // already dead: finish tells why
+	default:
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		w.lost.CompareAndSwap(nil, fdNames[fdIn])
+	} else {
+		w.lost.CompareAndSwap(nil, fmt.Sprintf("%s: it stopped reading it (%v)", fdNames[fdIn], err))
+	}
+	w.c.log.Printf("interpreter pid %d: %v: killing it", w.cmd.Process.Pid, err)
+	killTree(w.cmd.Process)
+}
+
 // kill stops the child on the Client's behalf: closing its input makes
 // Serve return and the child end the processes its cells started
 // (EndDescendants); its process tree is killed if it has not exited soon.
@@ -739,6 +767,8 @@ func (w *child) handle(f *frame) error {
 		w.deliver(f)
 	case opStuck:
 		w.stuck.Store(int32(f.Stuck))
+	case opLost:
+		w.lost.CompareAndSwap(nil, f.Text)
 	case opReply:
 		w.deliver(f)
 	case opStream:
@@ -797,7 +827,11 @@ func (w *child) finish(cause error) {
 		select {
 		case <-w.exited:
 		case <-time.After(time.Second):
-			// Still alive with its protocol pipe closed: useless.
+			// Still alive with its protocol pipe closed: useless. No
+			// exit makes this: a cell closed the pipe.
+			if w.why.Load() == nil {
+				w.lost.CompareAndSwap(nil, fdNames[fdOut])
+			}
 		}
 	}
 	select {
@@ -889,6 +923,14 @@ func (w *child) deathError(cause error, status string) error {
 	if !w.gotReady {
 		return &Error{Kind: WorkerUnavailable, Msg: fmt.Sprintf(
 			"worker: the Go interpreter process exited while starting (%s)%s", status, indentTail(w.tail.excerpt()))}
+	}
+	if r := w.tail.reason(); strings.HasPrefix(r, lostMark) {
+		w.lost.CompareAndSwap(nil, strings.TrimSuffix(strings.TrimPrefix(r, lostMark), lostEnd))
+	}
+	if lost, _ := w.lost.Load().(string); lost != "" {
+		msg := fmt.Sprintf("The Go interpreter lost %s: a cell closed it (or stopped the interpreter from reading it). "+
+			"The interpreter was restarted; everything the earlier cells defined (variables, functions, types, imports) is lost: run them again.", lost)
+		return &Error{Kind: KernelDied, Msg: msg}
 	}
 	reason := w.tail.reason()
 	var pe *protocolError

@@ -77,22 +77,37 @@ func Serve(ev Evaluator) error {
 	if os.Getenv(EnvWorker) != "1" {
 		return errors.New("worker: not started by a worker.Client (" + EnvWorker + " is not set); this subcommand is for the kernel's own use")
 	}
+	// The pipes move to high descriptor numbers (close-on-exec, so the
+	// processes cells start do not inherit them either: a grandchild
+	// holding fd 4 would hide this process's death from the parent), out
+	// of reach of a cell that closes fd 3 or 4 by mistake. guard notices
+	// when one is closed all the same.
+	var g fdGuard
+	fds := make(map[int]int)
 	for fd := fdIn; fd <= fdStderr; fd++ {
 		if !isPipe(fd) {
 			return fmt.Errorf("worker: fd %d is not a pipe: not started by a worker.Client", fd)
 		}
-		// Processes the cells start must not inherit the protocol pipes:
-		// a grandchild holding fd 4 would hide this process's death from
-		// the parent.
-		closeOnExec(fd)
+		nfd, err := dupHigh(fd)
+		if err != nil {
+			return fmt.Errorf("worker: fd %d: %w", fd, err)
+		}
+		// Keep the small number taken (by /dev/null), so that neither the
+		// runtime's own descriptors (epoll) nor the cells' files land on
+		// it, where a careless close would hit them.
+		holdFD(fd)
+		fds[fd] = nfd
+		movedFDs[fd] = nfd
+		g.watch(nfd, fdNames[fd])
 		if fd == fdOut {
 			// Blocking: splice into it must wait for room, not fail.
 			continue
 		}
-		if err := setNonblock(fd); err != nil {
+		if err := setNonblock(nfd); err != nil {
 			return fmt.Errorf("worker: fd %d: %w", fd, err)
 		}
 	}
+	g.saveStd()
 	// Processes the cells start stay in this process's tree, whatever
 	// they do, so that EndDescendants and the kernel can find them.
 	becomeSubreaper()
@@ -104,11 +119,12 @@ func Serve(ev Evaluator) error {
 	if d, err := time.ParseDuration(os.Getenv(EnvFlush)); err == nil && d > 0 {
 		interval = d
 	}
-	s := newServer(ev, os.NewFile(fdIn, "worker-in"), os.NewFile(fdOut, "worker-out"), interval)
+	s := newServer(ev, os.NewFile(uintptr(fds[fdIn]), "worker-in"), os.NewFile(uintptr(fds[fdOut]), "worker-out"), interval)
 	s.pipes = []*pipe{
-		{name: "stdout", f: os.NewFile(fdStdout, "stdout-r")},
-		{name: "stderr", f: os.NewFile(fdStderr, "stderr-r")},
+		{name: "stdout", f: os.NewFile(uintptr(fds[fdStdout]), "stdout-r")},
+		{name: "stderr", f: os.NewFile(uintptr(fds[fdStderr]), "stderr-r")},
 	}
+	s.guard = &g
 	return s.run()
 }
 
@@ -119,6 +135,8 @@ type server struct {
 	interval time.Duration
 	pipes    []*pipe
 	done     chan struct{} // closed when run returns
+	guard    *fdGuard      // nil in tests that build a server by hand
+	lost     chan error    // a pipe of this process was closed: run returns the error
 
 	// mu orders everything sent to the parent: it is held while bytes are
 	// taken out of the stdout/stderr pipes and sent, and while frames are
@@ -174,6 +192,7 @@ func newServer(ev Evaluator, in, out *os.File, interval time.Duration) *server {
 	return &server{
 		ev: ev, in: in, out: out, interval: interval,
 		done:   make(chan struct{}),
+		lost:   make(chan error, 1),
 		buf:    make([]byte, readChunk),
 		cells:  make(map[uint64]*cellRun),
 		inputs: make(map[uint64]chan *frame),
@@ -205,6 +224,19 @@ func (s *server) run() error {
 		s.syncLocked()
 		s.mu.Unlock()
 	}()
+	// The read loop has a goroutine of its own, so that a pipe closed
+	// under it (its read may then never return) cannot keep run waiting.
+	read := make(chan error, 1)
+	go func() { read <- s.readLoop() }()
+	select {
+	case err := <-read:
+		return err
+	case err := <-s.lost:
+		return err
+	}
+}
+
+func (s *server) readLoop() error {
 	for {
 		f, err := readFrame(s.in)
 		if err == io.EOF {
@@ -217,6 +249,36 @@ func (s *server) run() error {
 			return err
 		}
 	}
+}
+
+// checkFDs repairs fd 1 and fd 2 if user code closed them, telling the
+// cell, and reports whether a protocol pipe was closed: it then tells the
+// parent (or, if it cannot, writes to fd 2, which the parent reads after
+// the end) and makes run return, ending the process.
+func (s *server) checkFDs(cell uint64) (lost bool) {
+	if s.guard == nil {
+		return false
+	}
+	notes, what := s.guard.check()
+	if len(notes) > 0 {
+		s.mu.Lock()
+		s.syncLocked()
+		for _, n := range notes {
+			s.streamLocked(cell, "stderr", []byte(n))
+		}
+		s.mu.Unlock()
+	}
+	if what == "" {
+		return false
+	}
+	if s.send(&frame{Op: opLost, Text: what}) != nil {
+		fmt.Fprintf(os.Stderr, "%s%s%s\n", lostMark, what, lostEnd)
+	}
+	select {
+	case s.lost <- fmt.Errorf("worker: a cell closed %s", what):
+	default:
+	}
+	return true
 }
 
 // dispatch never blocks: the read loop must stay free for interrupts and
@@ -263,6 +325,9 @@ func (s *server) execute(f *frame) {
 	s.syncLocked()
 	s.cur.Store(f.ID)
 	s.mu.Unlock()
+	if s.checkFDs(f.ID) { // closed by a goroutine of an earlier cell
+		return
+	}
 
 	var b mime.Bundle
 	var err error
@@ -270,6 +335,9 @@ func (s *server) execute(f *frame) {
 		err = p
 	}
 	cancel()
+	if s.checkFDs(f.ID) {
+		return // the process ends; the parent says why
+	}
 	s.cmu.Lock()
 	if s.cells[f.ID] == run {
 		delete(s.cells, f.ID)
@@ -294,6 +362,9 @@ func (s *server) execute(f *frame) {
 		// the cell still gets an answer.
 		res.Bundle = nil
 		res.Err = toWire(fmt.Errorf("worker: the cell's value could not be sent to the kernel: %w", e))
+		if errors.Is(e, errTooLarge) {
+			res.Err = toWire(&Error{Kind: "ValueTooLarge", Msg: "The cell ran, but " + e.Error() + "."})
+		}
 		_ = s.send(res)
 	}
 	if res.Stuck > 0 {
@@ -483,14 +554,9 @@ func (s *server) drainLocked(p *pipe, fd uintptr) int {
 	}
 	n = min(n, maxFrame-rawHeader)
 	if s.writeLocked(rawFrameHeader(s.cur.Load(), p.name, n)) != nil {
-		// The parent is gone; consume the bytes all the same.
-		for n > 0 {
-			k, err := readFD(fd, s.buf[:min(n, len(s.buf))])
-			if k <= 0 || err != nil {
-				break
-			}
-			n -= k
-		}
+		// The frame pipe is broken (the parent is gone, or a cell closed
+		// it): leave the bytes in the pipe, where the parent finds them
+		// after this process ended (the reason it ends is among them).
 		return 0
 	}
 	moved := 0
@@ -550,6 +616,12 @@ func (s *server) pump(p *pipe) {
 		})
 		if err != nil || ferr != nil {
 			return
+		}
+		s.mu.Lock()
+		broken := s.broken
+		s.mu.Unlock()
+		if broken {
+			return // nowhere to send to: see drainLocked
 		}
 		// After a drain, pause; after a wake-up with nothing left (a
 		// Publisher call took the bytes first), wait again at once. At EOF

@@ -155,6 +155,23 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 		case "release":
 			close(releaseLate)
 			<-lateDone
+		case "close": // a descriptor number, as a careless cell would
+			n, _ := strconv.Atoi(arg)
+			syscall.Close(n)
+		case "closestdout":
+			os.Stdout.Close()
+		case "closeproto": // where Serve moved fd 3, 4, 5 or 6
+			n, _ := strconv.Atoi(arg)
+			syscall.Close(movedFDs[n])
+		case "bgcloseproto": // the same from a goroutine, after the cell
+			n, _ := strconv.Atoi(arg)
+			go func() {
+				time.Sleep(50 * time.Millisecond)
+				syscall.Close(movedFDs[n])
+			}()
+		case "big": // a value of this many bytes
+			n, _ := strconv.Atoi(arg)
+			result = mime.TextBundle(strings.Repeat("x", n))
 		case "pid":
 			result = mime.TextBundle(strconv.Itoa(os.Getpid()))
 		default:
@@ -782,6 +799,99 @@ func TestNoProcessLeft(t *testing.T) {
 		gone(t, pids)
 		waitFor(t, func() bool { return !alive(pid) })
 	})
+}
+
+// TestClosedFDs closes the child's descriptors as a careless cell would.
+func TestClosedFDs(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptor tests need Linux")
+	}
+	// Small numbers are harmless: Serve moved its pipes away from them.
+	t.Run("fd 3 to 6", func(t *testing.T) {
+		c := newClient(t, Options{})
+		_, pid1, _ := run(t, c, "pid")
+		for fd := 3; fd <= 6; fd++ {
+			if _, _, err := run(t, c, fmt.Sprintf("close %d", fd)); err != nil {
+				t.Fatalf("close %d: %v", fd, err)
+			}
+		}
+		rec, pid2, err := run(t, c, "print still here\npid")
+		if err != nil || text(pid2) != text(pid1) || rec.Stdout() != "still here\n" {
+			t.Fatalf("after: pid %v then %v (%v), stdout %q", text(pid1), text(pid2), err, rec.Stdout())
+		}
+	})
+	// fd 1 and 2 are reopened, and the cell is told.
+	for _, code := range []string{"close 1", "closestdout", "close 2"} {
+		t.Run(code, func(t *testing.T) {
+			c := newClient(t, Options{})
+			_, pid1, _ := run(t, c, "pid")
+			rec, _, err := run(t, c, code)
+			if err != nil || !strings.Contains(rec.Stderr(), "it was reopened") {
+				t.Fatalf("%v, stderr %q", err, rec.Stderr())
+			}
+			rec, pid2, err := run(t, c, "print out\nstderr err\npid")
+			if err != nil || text(pid2) != text(pid1) || rec.Stdout() != "out\n" || rec.Stderr() != "err\n" {
+				t.Fatalf("after: pid %v then %v (%v), stdout %q, stderr %q", text(pid1), text(pid2), err, rec.Stdout(), rec.Stderr())
+			}
+		})
+	}
+	// The pipes themselves: the child is restarted, and the error says why.
+	for _, tc := range []struct{ code, want string }{
+		{"closeproto 3", "lost its pipe from the kernel (fd "},
+		{"closeproto 4", "lost its pipe to the kernel (fd "},
+		{"closeproto 5", "lost the read end of its stdout pipe (fd "},
+		{"closeproto 6", "lost the read end of its stderr pipe (fd "},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			c := newClient(t, Options{})
+			_, pid1, _ := run(t, c, "pid")
+			_, _, err := run(t, c, tc.code)
+			if !isKind(err, KernelDied) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "restarted") {
+				t.Fatalf("got %v", err)
+			}
+			rec, pid2, err := run(t, c, "print ok\npid")
+			if err != nil || text(pid2) == text(pid1) || rec.Stdout() != "ok\n" {
+				t.Fatalf("after: pid %v then %v (%v), stdout %q", text(pid1), text(pid2), err, rec.Stdout())
+			}
+		})
+	}
+	t.Run("closed by a goroutine", func(t *testing.T) {
+		c := newClient(t, Options{})
+		_, pid1, _ := run(t, c, "pid")
+		if _, _, err := run(t, c, "bgcloseproto 3"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // let the goroutine close it (either way the next cell finds out)
+		_, _, err := run(t, c, "pid")
+		if !isKind(err, KernelDied) || !strings.Contains(err.Error(), "lost its pipe from the kernel") {
+			t.Fatalf("got %v", err)
+		}
+		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) == text(pid1) {
+			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		}
+	})
+}
+
+// TestFrameLimit: above the limit between kernel and interpreter, the
+// error names it and says what to do, and the interpreter stays. (Frames
+// of 70 MiB, above the old limit, are tested in large_test.go.)
+func TestFrameLimit(t *testing.T) {
+	c := newClient(t, Options{})
+	_, pid1, _ := run(t, c, "pid")
+	defer func(old int) { maxSend = old }(maxSend)
+	maxSend = 1 << 20
+	_, _, err := run(t, c, "value ok\n"+strings.Repeat(" ", 2<<20))
+	if !isKind(err, "CellTooLarge") || !strings.Contains(err.Error(), "more than the 1 MiB limit") ||
+		!strings.Contains(err.Error(), "Split it") {
+		t.Fatalf("too large a cell: %v", err)
+	}
+	if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+		t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+	}
+	e := &tooLargeError{opResult, 1536 << 20}
+	if !errors.Is(e, errTooLarge) || !strings.Contains(e.Error(), "value is 1.5 GiB as JSON, more than the 1 MiB limit") {
+		t.Fatalf("result error: %v", e)
+	}
 }
 
 // alive reports whether pid runs (is neither gone nor a zombie).
