@@ -27,4 +27,4 @@ func dupHigh(fd int) (int, error)  { return fd, nil }
 func dupCopy(fd int) (int, error)  { return -1, errUnsupported }
 func fdID(fd int) (fileID, bool)   { return fileID{}, false }
 func dupTo(oldfd, newfd int) error { return errUnsupported }
-func holdFD(fd int) {}
+func holdFD(fd int)                {}

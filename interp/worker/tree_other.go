@@ -8,7 +8,7 @@ import "os"
 // identifies the processes cells started: one that left it (setsid,
 // setpgid) is not found.
 
-func becomeSubreaper()      {}
+func becomeSubreaper()       {}
 func killTree(p *os.Process) { killGroup(p) }
 
 // EndDescendants does nothing here: the kernel kills the interpreter's

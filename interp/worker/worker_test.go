@@ -128,13 +128,13 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		case "garbage": // bytes on the frame pipe that are no frame
-			os.NewFile(fdOut, "").Write([]byte("garbage!"))
+			os.NewFile(uintptr(movedFDs[fdOut]), "").Write([]byte("garbage!"))
 			select {}
 		case "badjson":
-			os.NewFile(fdOut, "").Write([]byte("\x00\x00\x00\x05hello"))
+			os.NewFile(uintptr(movedFDs[fdOut]), "").Write([]byte("\x00\x00\x00\x05hello"))
 			select {}
 		case "truncated":
-			os.NewFile(fdOut, "").Write([]byte("\x00\x00\x01\x00{\"op\":"))
+			os.NewFile(uintptr(movedFDs[fdOut]), "").Write([]byte("\x00\x00\x01\x00{\"op\":"))
 			select {}
 		case "loop": // interruptible
 			<-ctx.Done()
