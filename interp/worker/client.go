@@ -104,6 +104,9 @@ func New(opts Options) *Client {
 	}
 	c := &Client{opts: opts, log: log.New(lw, "worker: ", log.LstdFlags|log.Lmicroseconds), exec: make(chan struct{}, 1)}
 	c.routes.keep = opts.KeepPublishers
+	if _, err := memoryLimit(); err != nil { // the child inherits the variable
+		c.lost = fmt.Sprintf("gokernel: %v; the interpreter runs without a memory limit.\n\n", err)
+	}
 	c.out.interval = opts.FlushInterval
 	// fork+exec costs a millisecond or two: do even that off the caller's
 	// path. The mutex is handed to the goroutine, so the first call (or
@@ -926,6 +929,12 @@ func (w *child) deathError(cause error, status string) error {
 	}
 	if r := w.tail.reason(); strings.HasPrefix(r, lostMark) {
 		w.lost.CompareAndSwap(nil, strings.TrimSuffix(strings.TrimPrefix(r, lostMark), lostEnd))
+	}
+	if r := w.tail.reason(); strings.HasPrefix(r, memMark) {
+		msg := fmt.Sprintf("The Go interpreter was stopped and restarted: %s. "+
+			"Everything the earlier cells defined (variables, functions, types, imports) is lost: run them again.",
+			strings.TrimPrefix(r, memMark))
+		return &Error{Kind: "MemoryLimit", Msg: msg}
 	}
 	if lost, _ := w.lost.Load().(string); lost != "" {
 		msg := fmt.Sprintf("The Go interpreter lost %s: a cell closed it (or stopped the interpreter from reading it). "+

@@ -125,6 +125,16 @@ func Serve(ev Evaluator) error {
 		{name: "stderr", f: os.NewFile(uintptr(fds[fdStderr]), "stderr-r")},
 	}
 	s.guard = &g
+	limit, err := memoryLimit()
+	if err != nil {
+		// Run all the same (the kernel must start), and say why there is
+		// no limit: the parent's log shows the child's stderr.
+		fmt.Fprintf(os.Stderr, "gokernel-worker: %v: no memory limit\n", err)
+	}
+	if limit > 0 {
+		s.memLimit = limit
+		go s.watchMemory(limit)
+	}
 	return s.run()
 }
 
@@ -137,6 +147,7 @@ type server struct {
 	done     chan struct{} // closed when run returns
 	guard    *fdGuard      // nil in tests that build a server by hand
 	lost     chan error    // a pipe of this process was closed: run returns the error
+	memLimit int64         // EnvMemoryLimit; 0: none
 
 	// mu orders everything sent to the parent: it is held while bytes are
 	// taken out of the stdout/stderr pipes and sent, and while frames are
@@ -166,6 +177,8 @@ type server struct {
 // cellRun is a cell whose Execute was sent here and has not been answered.
 type cellRun struct {
 	cancel    context.CancelFunc
+	memBase   int64 // memory held when it started (with a memory limit)
+	overMem   bool  // interrupted by the memory limit (cmu)
 	answered  bool // its result frame was sent (cmu)
 	abandoned bool // answered by abandon; Execute still runs (cmu)
 }
@@ -317,6 +330,9 @@ func (s *server) dispatch(f *frame) error {
 func (s *server) execute(f *frame) {
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &cellRun{cancel: cancel}
+	if s.memLimit > 0 {
+		run.memBase = heldMemory()
+	}
 	s.cmu.Lock()
 	s.cells[f.ID] = run
 	s.cmu.Unlock()
@@ -344,6 +360,9 @@ func (s *server) execute(f *frame) {
 	}
 	answered := run.answered
 	run.answered = true
+	if run.overMem {
+		err = memoryError(s.memLimit)
+	}
 	if run.abandoned {
 		s.orphans--
 	}

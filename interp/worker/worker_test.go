@@ -172,6 +172,18 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 		case "big": // a value of this many bytes
 			n, _ := strconv.Atoi(arg)
 			result = mime.TextBundle(strings.Repeat("x", n))
+		case "alloc": // grows until interrupted
+			var keep [][]byte
+			for ctx.Err() == nil {
+				keep = append(keep, make([]byte, 1<<20))
+			}
+			runtime.KeepAlive(keep)
+			return result, &tbError{"Interrupted", "interrupted"}
+		case "allochuge": // one allocation of this many MiB, held where no interrupt reaches
+			n, _ := strconv.Atoi(arg)
+			b := make([]byte, n<<20)
+			time.Sleep(time.Hour)
+			runtime.KeepAlive(b)
 		case "pid":
 			result = mime.TextBundle(strconv.Itoa(os.Getpid()))
 		default:
@@ -892,6 +904,47 @@ func TestFrameLimit(t *testing.T) {
 	if !errors.Is(e, errTooLarge) || !strings.Contains(e.Error(), "value is 1.5 GiB as JSON, more than the 1 MiB limit") {
 		t.Fatalf("result error: %v", e)
 	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	env := []string{EnvMemoryLimit + "=64MiB"}
+	t.Run("a cell is stopped", func(t *testing.T) {
+		c := newClient(t, Options{Env: env})
+		_, pid1, _ := run(t, c, "pid")
+		_, _, err := run(t, c, "alloc")
+		if !isKind(err, "MemoryLimit") || !strings.Contains(err.Error(), "more than the 64 MiB memory limit") ||
+			!strings.Contains(err.Error(), "is kept") {
+			t.Fatalf("got %v", err)
+		}
+		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		}
+	})
+	t.Run("the interpreter is ended", func(t *testing.T) {
+		c := newClient(t, Options{Env: env})
+		_, pid1, _ := run(t, c, "pid")
+		_, _, err := run(t, c, "allochuge 1024")
+		if !isKind(err, "MemoryLimit") || !strings.Contains(err.Error(), "more than the 64 MiB memory limit") ||
+			!strings.Contains(err.Error(), "is lost") {
+			t.Fatalf("got %v", err)
+		}
+		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) == text(pid1) {
+			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		}
+	})
+	t.Run("ParseSize", func(t *testing.T) {
+		for in, want := range map[string]int64{"": 0, "0": 0, "2GiB": 2 << 30, "512MiB": 512 << 20, "1.5G": 3 << 29,
+			"100mb": 100 << 20, "4096": 4096, " 3 GiB ": 3 << 30} {
+			if got, err := ParseSize(in); err != nil || got != want {
+				t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+			}
+		}
+		for _, in := range []string{"GiB", "-1G", "2 lots", "1e30G", "x"} {
+			if _, err := ParseSize(in); err == nil {
+				t.Errorf("ParseSize(%q): no error", in)
+			}
+		}
+	})
 }
 
 // alive reports whether pid runs (is neither gone nor a zombie).
