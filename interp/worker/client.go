@@ -946,6 +946,8 @@ func (w *child) deathError(cause error, status string) error {
 	switch {
 	case errors.As(cause, &pe):
 		reason = pe.Error()
+	case strings.Contains(reason, "netpoll failed"):
+		reason += ": the Go runtime lost its own poller descriptor (epoll), which a cell that closes descriptors it did not open can do"
 	case reason == "" && strings.Contains(status, "killed"):
 		reason = status + ": perhaps out of memory (the system's OOM killer)"
 	case reason == "":

@@ -98,7 +98,6 @@ var errMemoryLimit = errors.New("memory limit")
 // watchMemory enforces limit (see EnvMemoryLimit) until the server is done.
 func (s *server) watchMemory(limit int64) {
 	debug.SetMemoryLimit(limit)
-	hard := hardLimit(limit)
 	t := time.NewTicker(memPoll)
 	defer t.Stop()
 	for {
@@ -107,14 +106,7 @@ func (s *server) watchMemory(limit int64) {
 			return
 		case <-t.C:
 		}
-		held := heldMemory()
-		if held > hard {
-			// Past stopping a cell: end the process, and say why where
-			// the parent reads it after the end.
-			fmt.Fprintf(os.Stderr, "%sthe interpreter held %s, more than the %s memory limit (%s=%s) and more than an interrupt could stop\n",
-				memMark, byteSize(int(held)), byteSize(int(limit)), EnvMemoryLimit, os.Getenv(EnvMemoryLimit))
-			os.Exit(memExit)
-		}
+		held := s.checkHardLimit()
 		if held <= limit {
 			continue
 		}
@@ -130,6 +122,22 @@ func (s *server) watchMemory(limit int64) {
 		}
 		s.cmu.Unlock()
 	}
+}
+
+// checkHardLimit ends the process if it holds more than the hard limit,
+// and returns what it holds. The watchdog calls it, and execute at the end
+// of every cell: a cell that allocates far past the limit in one go may
+// end before the next tick, and must not report success and then vanish.
+func (s *server) checkHardLimit() int64 {
+	held := heldMemory()
+	if s.memLimit > 0 && held > hardLimit(s.memLimit) {
+		// Past stopping a cell: end the process, and say why where the
+		// parent reads it after the end.
+		fmt.Fprintf(os.Stderr, "%sthe interpreter held %s, more than the %s memory limit (%s=%s) and more than an interrupt could stop\n",
+			memMark, byteSize(int(held)), byteSize(int(s.memLimit)), EnvMemoryLimit, os.Getenv(EnvMemoryLimit))
+		os.Exit(memExit)
+	}
+	return held
 }
 
 // memSlack is how much a cell may allocate when the notebook already holds

@@ -354,6 +354,9 @@ func (s *server) execute(f *frame) {
 	if s.checkFDs(f.ID) {
 		return // the process ends; the parent says why
 	}
+	if s.memLimit > 0 {
+		s.checkHardLimit()
+	}
 	s.cmu.Lock()
 	if s.cells[f.ID] == run {
 		delete(s.cells, f.ID)

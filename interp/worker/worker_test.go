@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 type fake struct{}
 
 var (
+	held        [][]byte
 	unstick     = make(chan struct{})
 	releaseLate = make(chan struct{})
 	lateDone    = make(chan struct{})
@@ -184,6 +185,9 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 			b := make([]byte, n<<20)
 			time.Sleep(time.Hour)
 			runtime.KeepAlive(b)
+		case "allocheld": // one allocation of this many MiB, kept after the cell
+			n, _ := strconv.Atoi(arg)
+			held = append(held, make([]byte, n<<20))
 		case "pid":
 			result = mime.TextBundle(strconv.Itoa(os.Getpid()))
 		default:
@@ -923,10 +927,12 @@ func TestMemoryLimit(t *testing.T) {
 	t.Run("the interpreter is ended", func(t *testing.T) {
 		c := newClient(t, Options{Env: env})
 		_, pid1, _ := run(t, c, "pid")
-		_, _, err := run(t, c, "allochuge 1024")
-		if !isKind(err, "MemoryLimit") || !strings.Contains(err.Error(), "more than the 64 MiB memory limit") ||
-			!strings.Contains(err.Error(), "is lost") {
-			t.Fatalf("got %v", err)
+		for _, code := range []string{"allochuge 1024", "allocheld 1024"} {
+			_, _, err := run(t, c, code)
+			if !isKind(err, "MemoryLimit") || !strings.Contains(err.Error(), "more than the 64 MiB memory limit") ||
+				!strings.Contains(err.Error(), "is lost") {
+				t.Fatalf("%s: got %v", code, err)
+			}
 		}
 		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) == text(pid1) {
 			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)

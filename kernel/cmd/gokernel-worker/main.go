@@ -60,8 +60,8 @@ func main() {
 // serve runs one yaegi session for the kernel that started this process.
 func serve() error {
 	s, err := interp.NewSession(interp.Options{
-		Stdout: cellWriter{fd: os.Stdout, name: "stdout"},
-		Stderr: cellWriter{fd: os.Stderr, name: "stderr"},
+		Stdout: cellWriter{fd: &os.Stdout, name: "stdout"},
+		Stderr: cellWriter{fd: &os.Stderr, name: "stderr"},
 	})
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (t trimmed) Execute(ctx context.Context, code string, out mime.Publisher) (
 // a goroutine of an earlier cell that is still printing goes through that
 // cell's Publisher instead, so its output is tagged with its own cell.
 type cellWriter struct {
-	fd   *os.File
+	fd   **os.File // &os.Stdout: worker.Serve replaces a closed os.Stdout
 	name string
 }
 
@@ -116,5 +116,5 @@ func (w cellWriter) Write(b []byte) (int, error) {
 			return len(b), nil
 		}
 	}
-	return w.fd.Write(b)
+	return (*w.fd).Write(b)
 }

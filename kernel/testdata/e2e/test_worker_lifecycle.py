@@ -101,3 +101,87 @@ def test_restart_leaves_no_process(now):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def _run(kc, code, timeout=TIMEOUT):
+    reply, outputs = execute(kc, code, timeout=timeout)
+    stderr = "".join(m["content"]["text"] for m in outputs
+                     if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+    return reply["content"], stdout(outputs), stderr
+
+
+PID = 'import ("fmt"; "os")\nfmt.Println(os.Getpid())'
+
+
+def test_closing_small_descriptors_is_harmless(kernel):
+    """fd 3 to 7 were the worker's pipes; they are placeholders now."""
+    _, kc = kernel
+    _, pid, _ = _run(kc, PID + '\nkeep := 42')
+    for fd in range(3, 8):
+        reply, _, _ = _run(kc, f'os.NewFile({fd}, "x").Close()')
+        assert reply["status"] == "ok", reply
+    reply, out, _ = _run(kc, 'fmt.Println(keep, os.Getpid())')
+    assert reply["status"] == "ok", reply
+    assert out == f"42 {pid.strip()}\n"
+
+
+def test_closed_stdout_is_reopened(kernel):
+    _, kc = kernel
+    _run(kc, PID + '\nkeep := 42')
+    reply, _, err = _run(kc, 'os.NewFile(1, "x").Close()')
+    assert reply["status"] == "ok", reply
+    assert "closed fd 1" in err and "reopened" in err, err
+    reply, out, _ = _run(kc, 'fmt.Println("still", keep)')
+    assert out == "still 42\n", (reply, out)
+
+
+def test_closed_pipe_restarts_and_says_so(kernel):
+    _, kc = kernel
+    _, pid, _ = _run(kc, PID + '\nkeep := 42')
+    # Where the interpreter moved its pipes (worker.highFD and up). Closing
+    # everything from 3 up would also close the Go runtime's epoll
+    # descriptor, which is fatal ("netpoll failed": said as such).
+    reply, _, _ = _run(kc, 'for fd := 900; fd < 910; fd++ { os.NewFile(uintptr(fd), "x").Close() }')
+    assert reply["status"] == "error"
+    assert reply["ename"] == "KernelDied", reply
+    assert "lost its pipe" in reply["evalue"] and "a cell closed it" in reply["evalue"], reply["evalue"]
+    assert "perhaps out of memory" not in reply["evalue"]
+    reply, out, _ = _run(kc, PID)
+    assert reply["status"] == "ok", reply
+    assert out != pid, "a new interpreter"
+
+
+def test_large_cell_and_value(kernel):
+    """100 MB through the kernel<->interpreter pipe both ways (ipykernel has
+    no limit; the old one was 64 MiB)."""
+    _, kc = kernel
+    n = 100 << 20
+    reply, out, _ = _run(kc, 'import "fmt"\nx := "' + "a" * n + '"\nfmt.Println(len(x))', timeout=120)
+    assert reply["status"] == "ok", reply
+    assert out == f"{n}\n"
+    reply, outputs = execute(kc, 'import "strings"\nstrings.Repeat("b", 100<<20)', timeout=120)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    # (Whether the 100 MB execute_result then reaches this client is the
+    # kernel's iopub policy for slow subscribers, not tested here.)
+
+
+def test_memory_limit():
+    import os
+    env = dict(os.environ, GOKERNEL_MEMORY_LIMIT="256MiB")
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=TIMEOUT, env=env)
+    try:
+        _, pid, _ = _run(kc, PID + '\nkeep := 42')
+        reply, _, _ = _run(kc, 'var hog [][]byte\nfor { hog = append(hog, make([]byte, 1<<20)) }')
+        assert reply["status"] == "error" and reply["ename"] == "MemoryLimit", reply
+        assert "more than the 256 MiB memory limit" in reply["evalue"] and "is kept" in reply["evalue"]
+        reply, out, _ = _run(kc, 'fmt.Println(keep, os.Getpid())')
+        assert out == f"42 {pid.strip()}\n", (reply, out)
+        # One allocation far past the limit: the interpreter is ended.
+        reply, _, _ = _run(kc, 'big := make([]byte, 4<<30)\nbig[0] = 1')
+        assert reply["status"] == "error" and reply["ename"] == "MemoryLimit", reply
+        assert "256 MiB memory limit" in reply["evalue"] and "is lost" in reply["evalue"], reply["evalue"]
+        reply, out, _ = _run(kc, PID)
+        assert reply["status"] == "ok" and out != pid, (reply, out)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
