@@ -179,8 +179,8 @@ type cellRun struct {
 	cancel    context.CancelFunc
 	memBase   int64 // memory held when it started (with a memory limit)
 	overMem   bool  // interrupted by the memory limit (cmu)
-	answered  bool // its result frame was sent (cmu)
-	abandoned bool // answered by abandon; Execute still runs (cmu)
+	answered  bool  // its result frame was sent (cmu)
+	abandoned bool  // answered by abandon; Execute still runs (cmu)
 }
 
 // An Abandoner can give up waiting for a cell that an interrupt cannot stop:
