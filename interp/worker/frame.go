@@ -341,8 +341,9 @@ const (
 	// of memory, os.Exit, a signal) or broke the protocol; a fresh one was
 	// started and the session's state is lost.
 	KernelDied = "KernelDied"
-	// InterpreterRestarted: a cell that could not be interrupted was
-	// stopped by restarting the interpreter (second interrupt); state lost.
+	// InterpreterRestarted: an interrupt came while a cell abandoned after
+	// an earlier interrupt still ran, so the interpreter was restarted;
+	// state lost.
 	InterpreterRestarted = "InterpreterRestarted"
 	// WorkerUnavailable: the interpreter process could not be started.
 	WorkerUnavailable = "WorkerUnavailable"
