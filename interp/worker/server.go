@@ -113,7 +113,8 @@ func Serve(ev Evaluator) error {
 	becomeSubreaper()
 	if isPipe(fdCrash) {
 		closeOnExec(fdCrash)
-		setCrashOutput(os.NewFile(fdCrash, "crash"))
+		setCrashOutput(os.NewFile(fdCrash, "crash")) // keeps a copy elsewhere
+		holdFD(fdCrash)
 	}
 	interval := defaultFlush
 	if d, err := time.ParseDuration(os.Getenv(EnvFlush)); err == nil && d > 0 {
