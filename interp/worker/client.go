@@ -179,20 +179,35 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 		c.mu.Unlock()
 	}()
 
-	reply := w.expect(cell)
-	defer w.forget(cell)
-	if err := w.send(&frame{Op: opExecute, ID: cell, Code: code}); err != nil {
+	var reply chan *frame
+	for attempt := 0; ; attempt++ {
+		reply = w.expect(cell)
+		err := w.send(&frame{Op: opExecute, ID: cell, Code: code})
+		if err == nil {
+			break
+		}
+		w.forget(cell)
 		if errors.Is(err, errTooLarge) {
 			return mime.Bundle{}, &Error{Kind: "CellTooLarge", Msg: err.Error()} // the interpreter is fine
 		}
 		w.sendFailed(err)
 		select {
 		case <-w.dead:
-			return mime.Bundle{}, w.deathErr
 		case <-time.After(5 * time.Second):
 			return mime.Bundle{}, &Error{Kind: KernelDied, Msg: fmt.Sprintf("worker: cannot send the cell to the interpreter: %v", err)}
 		}
+		if attempt > 0 {
+			return mime.Bundle{}, w.deathErr
+		}
+		// It died before this cell reached it (while idle, a moment ago):
+		// say so, and run the cell in its successor.
+		c.takeLost() // the same news, if finish left it for the next cell
+		say(w.deathErr.Error() + "\n\n")
+		if w, err = c.get(ctx); err != nil {
+			return mime.Bundle{}, err
+		}
 	}
+	defer func() { w.forget(cell) }()
 
 	done := ctx.Done()
 	var grace, giveUp <-chan time.Time
@@ -384,27 +399,41 @@ func (c *Client) Close() error {
 // get returns a ready child, starting one if there is none (or the last
 // one could not start).
 func (c *Client) get(ctx context.Context) (*child, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, ErrClosed
-	}
-	w := c.w
-	if w == nil || w.isDead() {
-		var err error
-		if w, err = c.spawnLocked(); err != nil {
+	for {
+		c.mu.Lock()
+		if c.closed {
 			c.mu.Unlock()
-			return nil, err
+			return nil, ErrClosed
 		}
-	}
-	c.mu.Unlock()
-	select {
-	case <-w.ready:
-		return w, nil
-	case <-w.dead:
-		return nil, w.deathErr
-	case <-ctx.Done():
-		return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was starting"}
+		w := c.w
+		if w == nil || w.isDead() {
+			var err error
+			if w, err = c.spawnLocked(); err != nil {
+				c.mu.Unlock()
+				return nil, err
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case <-w.exited:
+			// Gone, and finish is still at work: wait for it, then take
+			// (or start) its successor rather than fail on a dead child.
+			select {
+			case <-w.dead:
+				continue
+			case <-ctx.Done():
+				return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was restarting"}
+			}
+		default:
+		}
+		select {
+		case <-w.ready:
+			return w, nil
+		case <-w.dead:
+			return nil, w.deathErr
+		case <-ctx.Done():
+			return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was starting"}
+		}
 	}
 }
 

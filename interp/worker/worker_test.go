@@ -690,6 +690,15 @@ func interruptAfterStart(t *testing.T, c *Client, code string) error {
 	}
 }
 
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func isKind(err error, kind string) bool {
 	var n interface{ Name() string }
 	return errors.As(err, &n) && n.Name() == kind
@@ -871,19 +880,37 @@ func TestClosedFDs(t *testing.T) {
 			}
 		})
 	}
+	t.Run("fd 4 closed by a goroutine", func(t *testing.T) {
+		c := newClient(t, Options{})
+		_, pid1, _ := run(t, c, "pid")
+		if _, _, err := run(t, c, "bgcloseproto 4"); err != nil {
+			t.Fatal(err)
+		}
+		// The Client sees the pipe end while the child lives on, restarts
+		// it, and tells the next cell.
+		waitFor(t, func() bool { return !alive(mustAtoi(t, text(pid1))) })
+		rec, pid2, err := run(t, c, "pid")
+		if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "lost its pipe to the kernel") ||
+			strings.Contains(rec.Stderr(), "out of memory") {
+			t.Fatalf("after: pid %v then %v (%v), stderr %q", text(pid1), text(pid2), err, rec.Stderr())
+		}
+	})
 	t.Run("closed by a goroutine", func(t *testing.T) {
 		c := newClient(t, Options{})
 		_, pid1, _ := run(t, c, "pid")
 		if _, _, err := run(t, c, "bgcloseproto 3"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Millisecond) // let the goroutine close it (either way the next cell finds out)
-		_, _, err := run(t, c, "pid")
-		if !isKind(err, KernelDied) || !strings.Contains(err.Error(), "lost its pipe from the kernel") {
-			t.Fatalf("got %v", err)
-		}
-		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) == text(pid1) {
-			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		// Wait until the goroutine closed it (fdIn was moved to highFD).
+		waitFor(t, func() bool {
+			_, err := os.Readlink(fmt.Sprintf("/proc/%s/fd/%d", text(pid1), highFD))
+			return err != nil
+		})
+		// The cell never reached that child: it runs in the next one,
+		// after a note that says what happened.
+		rec, pid2, err := run(t, c, "pid")
+		if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "lost its pipe from the kernel") {
+			t.Fatalf("after: pid %v then %v (%v), stderr %q", text(pid1), text(pid2), err, rec.Stderr())
 		}
 	})
 }
@@ -936,6 +963,14 @@ func TestMemoryLimit(t *testing.T) {
 		}
 		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) == text(pid1) {
 			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		}
+	})
+	t.Run("not a size", func(t *testing.T) {
+		t.Setenv(EnvMemoryLimit, "lots")
+		c := newClient(t, Options{})
+		rec, _, err := run(t, c, "value ok")
+		if err != nil || !strings.Contains(rec.Stderr(), `"lots" is not a size`) || !strings.Contains(rec.Stderr(), "without a memory limit") {
+			t.Fatalf("%v, stderr %q", err, rec.Stderr())
 		}
 	})
 	t.Run("ParseSize", func(t *testing.T) {
