@@ -76,7 +76,7 @@
 //
 // # Descriptors
 //
-// Serve moves its pipes from fds 3 to 6 to fds 900 and up (close-on-exec)
+// Serve moves its pipes from fds 3 to 6 to fds 56 and up (close-on-exec)
 // and puts /dev/null on the small numbers, so that a cell closing fd 3 or 4
 // harms nothing. Before and after each cell it checks them: a closed fd 1
 // or fd 2 is reopened on its pipe, with a note under the cell; a closed

@@ -102,6 +102,9 @@ func killTree(p *os.Process) {
 // it. As a subreaper it sees each orphan of a killed process become its
 // own child, and goes round until none is left.
 func EndDescendants() {
+	if noChildren() {
+		return // the usual case, without reading all of /proc
+	}
 	self := os.Getpid()
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
@@ -122,4 +125,36 @@ func EndDescendants() {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// noChildren reports whether this process surely has no child: each of
+// its threads' /proc/self/task/TID/children lists none. A subreaper with
+// no child has no descendant either (an orphan below it becomes its
+// child). False when that cannot be read (no CONFIG_PROC_CHILDREN).
+func noChildren() bool {
+	d, err := os.Open("/proc/self/task")
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	tids, err := d.Readdirnames(-1)
+	if err != nil {
+		return false
+	}
+	for _, tid := range tids {
+		b, err := os.ReadFile("/proc/self/task/" + tid + "/children")
+		if err != nil {
+			if os.IsNotExist(err) {
+				if _, err := os.Stat("/proc/self/task/" + tid); err == nil {
+					return false // no children file in this kernel
+				}
+				continue // the thread ended meanwhile
+			}
+			return false
+		}
+		if len(strings.TrimSpace(string(b))) > 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -141,7 +141,7 @@ def test_closed_pipe_restarts_and_says_so(kernel):
     # Where the interpreter moved its pipes (worker.highFD and up). Closing
     # everything from 3 up would also close the Go runtime's epoll
     # descriptor, which is fatal ("netpoll failed": said as such).
-    reply, _, _ = _run(kc, 'for fd := 900; fd < 910; fd++ { os.NewFile(uintptr(fd), "x").Close() }')
+    reply, _, _ = _run(kc, 'for fd := 56; fd < 64; fd++ { os.NewFile(uintptr(fd), "x").Close() }')
     assert reply["status"] == "error"
     assert reply["ename"] == "KernelDied", reply
     assert "lost its pipe" in reply["evalue"] and "a cell closed it" in reply["evalue"], reply["evalue"]
