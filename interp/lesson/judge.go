@@ -1,0 +1,90 @@
+package lesson
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gokernel/gokernel/interp/display"
+)
+
+// Show displays checks, one verdict each.
+func Show(checks ...Check) {
+	for _, c := range checks {
+		display.Show(c)
+	}
+}
+
+// Speedup judges a wall-clock ratio measured in interleaved rounds against
+// a band: it holds when the median lies in the band; it fails when the
+// median and the middle half of the rounds lie outside it; when the rounds
+// straddle the band (some in, most out), the machine was too unsteady to
+// decide and the fact says so. Use it for ratios that do not depend on how
+// many cores are free (sleep-based waits, a GIL's lack of speedup); use
+// ParallelSpeedup for those that do.
+func Speedup(name string, q Ratio, lo, hi float64, explain string) Check {
+	c := Check{Name: name, Value: q.Median(), Lo: lo, Hi: hi, Unit: "×", Explain: explain, Spread: q.Spread()}
+	if len(q.Values) == 0 || c.Holds() {
+		return c
+	}
+	q1, q3 := q.quartiles(0.25)
+	if (q1 <= hi && q3 >= lo) && !(q1 >= lo && q3 <= hi) {
+		c.CantTell = fmt.Sprintf("the rounds disagree (middle half %.2f–%.2f×, straddling the band)", q1, q3)
+	}
+	return c
+}
+
+// minParallel is the parallelism a machine must offer for a parallel
+// speedup to be told apart from none: below it, 2 tasks on 2 busy cores
+// and 2 tasks taking turns look the same.
+const minParallel = 1.3
+
+// ParallelSpeedup judges a speedup that needs free cores (goroutines,
+// processes) against what the machine offered while it was measured (w):
+// with p the offered parallelism, the band is 0.75·p_low (at least 1.15)
+// to 1.15·p_high + 0.1. When the machine offered less than 1.3 throughout,
+// no measurement can show parallelism, and the fact says "can't tell here
+// now" with the figure; when the offer came and went during the run and the
+// speedup fell short, likewise. It is never ✓ on a speedup below 1.15, so a
+// ✓ never contradicts its title.
+func ParallelSpeedup(name string, q Ratio, w *Watch, explain string) Check {
+	lo, hi := w.Low(), w.High()
+	c := Check{Name: name, Value: q.Median(), Lo: math.Max(1.15, 0.75*lo), Hi: 1.15*hi + 0.1, Unit: "×",
+		Explain: explain, Spread: q.Spread()}
+	switch {
+	case hi < minParallel:
+		c.Lo = 1.15
+		c.CantTell = fmt.Sprintf("%.1f core free", hi)
+	case lo < minParallel && c.Value < c.Lo:
+		c.Lo = 1.15
+		c.CantTell = fmt.Sprintf("the free cores came and went (%.1f–%.1f)", lo, hi)
+	case !c.Holds() && c.Value < c.Lo:
+		// A speedup short of the band with rounds that straddle it: unsteady.
+		if q1, q3 := q.quartiles(0.25); q3 >= c.Lo && q1 < c.Lo {
+			c.CantTell = fmt.Sprintf("the rounds disagree (middle half %.2f–%.2f×)", q1, q3)
+		}
+	}
+	return c
+}
+
+// Agree judges that the Go model's figure matches CPython's: the fact's
+// value is goFig ÷ pyFig, in the band 1 ± tol (0.15 for CPU-bound ratios,
+// 0.02 for sleep-based times). With CPython not run (py skipped) it shows
+// what the repository keeps instead (see Kept) and records nothing; a
+// failed CPython run is a failed fact.
+func Agree(name string, goFig float64, py PyResult, key string, tol float64, explain string) Check {
+	c := Check{Name: name, Value: goFig / py.Get(key), Lo: 1 - tol, Hi: 1 + tol, Unit: "×", Explain: explain}
+	if py.Err != nil {
+		c.Explain = "the CPython run failed: " + py.Err.Error()
+	}
+	return c
+}
+
+// AgreeFact shows Agree's verdict, or, without python3, the figure the
+// repository keeps for key (Kept), labelled as such.
+func AgreeFact(name string, goFig float64, py PyResult, key string, tol float64, explain string) {
+	if py.Skipped {
+		showKept(name, key)
+		return
+	}
+	display.Show(Agree(name, goFig, py, key, tol, explain))
+}
