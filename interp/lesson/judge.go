@@ -88,3 +88,26 @@ func AgreeFact(name string, goFig float64, py PyResult, key string, tol float64,
 	}
 	display.Show(Agree(name, goFig, py, key, tol, explain))
 }
+
+// AgreeParallel is AgreeFact for two speedups that both need free cores
+// (Go's processes and CPython's): when the parallelism the machine offered
+// moved by more than 0.3 during the cell (w), or stayed below 1.3, the two
+// were measured on different machines, in effect, and the fact says it
+// can't tell.
+func AgreeParallel(name string, goFig float64, py PyResult, key string, w *Watch, tol float64, explain string) {
+	if py.Skipped {
+		showKept(name, key)
+		return
+	}
+	c := Agree(name, goFig, py, key, tol, explain)
+	lo, hi := w.Low(), w.High()
+	if py.Err == nil && !c.Holds() {
+		switch {
+		case hi < minParallel:
+			c.CantTell = fmt.Sprintf("%.1f core free", hi)
+		case hi-lo > 0.3:
+			c.CantTell = fmt.Sprintf("the free cores moved from %.1f to %.1f during the cell", lo, hi)
+		}
+	}
+	display.Show(c)
+}

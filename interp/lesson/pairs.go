@@ -44,6 +44,10 @@ type InterleaveOptions struct {
 	Rounds   int    // at least 2; 0 means 4
 	Progress string // when not empty, a progress bar with this label
 	Between  func() // when not nil, called between rounds (a Watch's Sample)
+	// Middle, when not nil, is called once, halfway through the rounds:
+	// run the CPython program there, so that it and the Go rounds around it
+	// see the same machine.
+	Middle func()
 }
 
 // InterleaveOpts is Interleave with options.
@@ -75,6 +79,9 @@ func InterleaveOpts(o InterleaveOptions, ways ...Way) *Runs {
 		}
 		if o.Between != nil && round < o.Rounds-1 {
 			o.Between()
+		}
+		if o.Middle != nil && round == (o.Rounds-1)/2 {
+			o.Middle()
 		}
 	}
 	if bar != nil {
