@@ -89,24 +89,31 @@ func AgreeFact(name string, goFig float64, py PyResult, key string, tol float64,
 	display.Show(Agree(name, goFig, py, key, tol, explain))
 }
 
-// AgreeParallel is AgreeFact for two speedups that both need free cores
-// (Go's processes and CPython's): when the parallelism the machine offered
-// moved by more than 0.3 during the cell (w), or stayed below 1.3, the two
-// were measured on different machines, in effect, and the fact says it
-// can't tell.
-func AgreeParallel(name string, goFig float64, py PyResult, key string, w *Watch, tol float64, explain string) {
+// AgreeParallel judges that two speedups that both need free cores, Go's
+// (goQ) and CPython's (the list under key, see PyResult.Ratio), agree
+// within 1 ± tol, medians against medians. When they do not, and the
+// machine cannot be blamed-free, the fact says it can't tell: the
+// parallelism it offered (w) stayed below 1.3 or moved by more than 0.3
+// during the cell, or the rounds of either spread wider than the band
+// (the middle half of the rounds over 2·tol of the median apart).
+func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, tol float64, explain string) {
 	if py.Skipped {
 		showKept(name, key)
 		return
 	}
-	c := Agree(name, goFig, py, key, tol, explain)
+	pyQ := py.Ratio(key)
+	c := Check{Name: name, Value: goQ.Median() / pyQ.Median(), Lo: 1 - tol, Hi: 1 + tol, Unit: "×", Explain: explain}
+	c = py.Check(c)
 	lo, hi := w.Low(), w.High()
+	wide := func(q Ratio) bool { a, b := q.quartiles(0.25); return (b-a)/q.Median() > 2*tol }
 	if py.Err == nil && !c.Holds() {
 		switch {
 		case hi < minParallel:
 			c.CantTell = fmt.Sprintf("%.1f core free", hi)
 		case hi-lo > 0.3:
 			c.CantTell = fmt.Sprintf("the free cores moved from %.1f to %.1f during the cell", lo, hi)
+		case wide(goQ) || wide(pyQ):
+			c.CantTell = fmt.Sprintf("the rounds spread too wide to compare (Go %s, CPython %s)", goQ.Spread(), pyQ.Spread())
 		}
 	}
 	display.Show(c)

@@ -14,9 +14,11 @@ import (
 // held the GIL, who ran beside whom), not about how fast the machine went.
 
 // MostAtOnce returns the largest number of lanes that were in kind (e.g.
-// timeline.Running) at the same instant.
-func MostAtOnce(rec *timeline.Recorder, kind string) int {
-	most, _ := atOnce(rec, kind, 2)
+// timeline.Running) at the same instant, leaving out the lanes named in
+// except (an event loop's own lane, which runs whenever one of its tasks
+// does).
+func MostAtOnce(rec *timeline.Recorder, kind string, except ...string) int {
+	most, _ := atOnce(rec, kind, 2, except...)
 	return most
 }
 
@@ -44,14 +46,18 @@ func TimeAtOnce(rec *timeline.Recorder, kind string, k int) float64 {
 	return math.Min(1, float64(atK)/float64(shortest))
 }
 
-func atOnce(rec *timeline.Recorder, kind string, k int) (most int, atK time.Duration) {
+func atOnce(rec *timeline.Recorder, kind string, k int, except ...string) (most int, atK time.Duration) {
+	skip := map[string]bool{}
+	for _, l := range except {
+		skip[l] = true
+	}
 	type edge struct {
 		at    time.Duration
 		delta int
 	}
 	var edges []edge
 	for _, s := range rec.Spans() {
-		if s.Kind == kind && s.End > s.Start {
+		if s.Kind == kind && s.End > s.Start && !skip[s.Lane] {
 			edges = append(edges, edge{s.Start, +1}, edge{s.End, -1})
 		}
 	}

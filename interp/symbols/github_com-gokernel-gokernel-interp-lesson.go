@@ -14,6 +14,7 @@ func init() {
 		// function, constant and variable definitions
 		"Agree":            reflect.ValueOf(lesson.Agree),
 		"AgreeFact":        reflect.ValueOf(lesson.AgreeFact),
+		"AgreeParallel":    reflect.ValueOf(lesson.AgreeParallel),
 		"Fact":             reflect.ValueOf(lesson.Fact),
 		"FactIn":           reflect.ValueOf(lesson.FactIn),
 		"GILFacts":         reflect.ValueOf(lesson.GILFacts),
