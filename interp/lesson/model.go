@@ -222,3 +222,27 @@ func coveredBy(spans []timeline.Span, w timeline.Span) time.Duration {
 	}
 	return total
 }
+
+// Share returns the part of the run (from the first span's start to the
+// last span's end, on any lane) that lane spent in kind: how busy an event
+// loop's own lane was, for instance.
+func Share(rec *timeline.Recorder, lane, kind string) float64 {
+	var first, last, in time.Duration
+	seen := false
+	for _, s := range rec.Spans() {
+		if !seen || s.Start < first {
+			first = s.Start
+		}
+		if !seen || s.End > last {
+			last = s.End
+		}
+		seen = true
+		if s.Lane == lane && s.Kind == kind {
+			in += s.Duration()
+		}
+	}
+	if !seen || last <= first {
+		return math.NaN()
+	}
+	return float64(in) / float64(last-first)
+}

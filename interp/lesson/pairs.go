@@ -112,6 +112,21 @@ func (r *Runs) Median(name string) time.Duration {
 	return time.Duration(median(s))
 }
 
+// Min returns the fastest round of the named way (0 if there is none).
+// For a time made of waiting (a sleep, a server's delay), the fastest
+// round is the one to compare: a busy machine only ever adds to it.
+func (r *Runs) Min(name string) time.Duration {
+	i := r.index(name)
+	if i < 0 || len(r.Times[i]) == 0 {
+		return 0
+	}
+	m := r.Times[i][0]
+	for _, d := range r.Times[i] {
+		m = min(m, d)
+	}
+	return m
+}
+
 // Speedup returns how much faster other ran than base, round by round:
 // base's time divided by other's in the same round. An unknown name gives
 // a Ratio with no values (NaN).

@@ -35,6 +35,7 @@ func init() {
 		"PythonOpts":       reflect.ValueOf(lesson.PythonOpts),
 		"RatioOf":          reflect.ValueOf(lesson.RatioOf),
 		"Seconds":          reflect.ValueOf(lesson.Seconds),
+		"Share":            reflect.ValueOf(lesson.Share),
 		"Show":             reflect.ValueOf(lesson.Show),
 		"Skip":             reflect.ValueOf(lesson.Skip),
 		"Spans":            reflect.ValueOf(lesson.Spans),

@@ -43,7 +43,7 @@ CANT_TELL_LIMIT = 0.25
 # A learner runs the defaults (or the article's sizes, with -p).
 SMALL = {
     "lessons/01-gil-threads-and-processes.ipynb": {"cpuSeconds": 0.12, "rounds": 4},
-    "lessons/02-threading-limits-and-process-pools.ipynb": {"cpuSeconds": 0.08, "pageDelay": 0.2, "rounds": 3},
+    "lessons/02-threading-limits-and-process-pools.ipynb": {"cpuSeconds": 0.08, "pageDelay": 0.2, "rounds": 4},
     "lessons/03-concurrency-is-not-parallelism.ipynb": {"cpuSeconds": 0.12, "rounds": 4},
     "lessons/04-benchmarking-threads-processes-async.ipynb": {"callSeconds": 0.05, "requestDelay": 0.2, "rounds": 4},
     "lessons/05-asyncio-threads-and-processes.ipynb": {"unitSeconds": 0.25, "raceRuns": 30, "lists": 160},
