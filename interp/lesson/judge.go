@@ -130,3 +130,27 @@ func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, to
 	}
 	display.Show(c)
 }
+
+// AgreeRates judges that a rate counted over runs in the Go model (goHits
+// of goRuns) matches CPython's (pyHits of pyRuns) within ±tol (absolute,
+// e.g. 0.15 for a loss rate). When the two differ by more than tol but
+// less than tol plus twice the standard error of the difference (the runs
+// were too few to tell a real gap from chance), it can't tell.
+func AgreeRates(name string, goHits, goRuns int, py PyResult, hitsKey, runsKey string, tol float64, explain string) {
+	if py.Skipped {
+		showKept(name, hitsKey)
+		return
+	}
+	g := float64(goHits) / float64(goRuns)
+	pr := py.Get(runsKey)
+	p := py.Get(hitsKey) / pr
+	c := py.Check(Check{Name: name, Value: g - p, Lo: -tol, Hi: tol, Unit: "",
+		Explain: explain, Spread: fmt.Sprintf("Go %d/%d, CPython %.0f/%.0f", goHits, goRuns, py.Get(hitsKey), pr)})
+	if py.Err == nil && !c.Holds() && goRuns > 0 && pr > 0 {
+		se := math.Sqrt(g*(1-g)/float64(goRuns) + p*(1-p)/pr)
+		if math.Abs(g-p) <= tol+2*se {
+			c.CantTell = fmt.Sprintf("too few runs: the gap %.2f is within chance (±%.2f) of the band", g-p, 2*se)
+		}
+	}
+	display.Show(c)
+}

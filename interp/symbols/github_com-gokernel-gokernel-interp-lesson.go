@@ -15,6 +15,7 @@ func init() {
 		"Agree":            reflect.ValueOf(lesson.Agree),
 		"AgreeFact":        reflect.ValueOf(lesson.AgreeFact),
 		"AgreeParallel":    reflect.ValueOf(lesson.AgreeParallel),
+		"AgreeRates":       reflect.ValueOf(lesson.AgreeRates),
 		"AgreeRatio":       reflect.ValueOf(lesson.AgreeRatio),
 		"Fact":             reflect.ValueOf(lesson.Fact),
 		"FactIn":           reflect.ValueOf(lesson.FactIn),
