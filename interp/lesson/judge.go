@@ -39,29 +39,37 @@ func Speedup(name string, q Ratio, lo, hi float64, explain string) Check {
 const minParallel = 1.3
 
 // ParallelSpeedup judges a speedup that needs free cores (goroutines,
-// processes) against what the machine offered while it was measured (w):
-// with p the offered parallelism, the band is 0.75·p_low (at least 1.15)
-// to 1.15·p_high + 0.1. When the machine offered less than 1.3 throughout,
-// no measurement can show parallelism, and the fact says "can't tell here
-// now" with the figure; when the offer came and went during the run and the
-// speedup fell short, likewise. It is never ✓ on a speedup below 1.15, so a
-// ✓ never contradicts its title.
+// processes) against what the machine offered while it was measured (w,
+// for k tasks): the band runs from 0.75·p_low (at least 1.15) to 1.1·k.
+// A speedup in the band holds. One short of it can't tell when the
+// machine offered less than 1.3 throughout ("1.0 core free"), when its
+// offer came and went during the run, or when the rounds straddle the
+// band's low edge; otherwise it fails. It is never ✓ on a speedup below
+// 1.15, so a ✓ never contradicts its title, and a speedup beyond what k
+// cores can give fails.
 func ParallelSpeedup(name string, q Ratio, w *Watch, explain string) Check {
 	lo, hi := w.Low(), w.High()
-	c := Check{Name: name, Value: q.Median(), Lo: math.Max(1.15, 0.75*lo), Hi: 1.15*hi + 0.1, Unit: "×",
+	k := float64(max(w.k, 1))
+	c := Check{Name: name, Value: q.Median(), Lo: math.Max(1.15, 0.75*lo), Hi: 1.1*k + 0.05, Unit: "×",
 		Explain: explain, Spread: q.Spread()}
+	if c.Holds() || c.Value > c.Hi || len(q.Values) == 0 {
+		return c
+	}
+	if lo < minParallel && c.Value >= 1.15 {
+		// The machine offered little at some point, yet the tasks ran side by side: that holds.
+		c.Lo = 1.15
+		return c
+	}
+	q1, q3 := q.quartiles(0.25)
 	switch {
 	case hi < minParallel:
 		c.Lo = 1.15
 		c.CantTell = fmt.Sprintf("%.1f core free", hi)
-	case lo < minParallel && c.Value < c.Lo:
+	case lo < minParallel:
 		c.Lo = 1.15
 		c.CantTell = fmt.Sprintf("the free cores came and went (%.1f–%.1f)", lo, hi)
-	case !c.Holds() && c.Value < c.Lo:
-		// A speedup short of the band with rounds that straddle it: unsteady.
-		if q1, q3 := q.quartiles(0.25); q3 >= c.Lo && q1 < c.Lo {
-			c.CantTell = fmt.Sprintf("the rounds disagree (middle half %.2f–%.2f×)", q1, q3)
-		}
+	case q3 >= c.Lo && q1 < c.Lo:
+		c.CantTell = fmt.Sprintf("the rounds disagree (middle half %.2f–%.2f×)", q1, q3)
 	}
 	return c
 }

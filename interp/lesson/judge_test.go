@@ -28,7 +28,8 @@ func TestParallelSpeedup(t *testing.T) {
 		{"one core free: can't tell, never ✓", []float64{0.88, 0.9, 0.87, 0.91}, []float64{1.0, 1.02}, StateCantTell,
 			"can't tell here now: 1.0 core free"},
 		{"the core came and went, short of the band", []float64{1.0, 1.1, 1.05, 1.0}, []float64{1.0, 1.9}, StateCantTell, "came and went"},
-		{"more than the machine offered: fails", []float64{2.9, 3, 3.1, 3}, []float64{1.95, 1.95}, StateFails, "✗"},
+		{"more than two cores can give: fails", []float64{2.9, 3, 3.1, 3}, []float64{1.95, 1.95}, StateFails, "✗"},
+		{"some parallelism on a busy machine holds", []float64{1.28, 1.3, 1.25, 1.3}, []float64{1.2, 1.2}, StateHolds, "✓"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
