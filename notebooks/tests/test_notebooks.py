@@ -24,6 +24,7 @@ Executed copies are saved under $GOKERNEL_ARTIFACTS/executed/ for reading.
 import glob
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -136,6 +137,13 @@ def descendants(pid):
     return kids + [g for k in kids for g in descendants(k)]
 
 
+def supports_p():
+    """Whether `gokernel execute` takes -p name=value (papermill-style
+    parameters); older binaries do not, and get an injected copy instead."""
+    r = subprocess.run([BIN, "execute", "-h"], capture_output=True, text=True, timeout=30)
+    return re.search(r"(?m)^\s+-p\b", r.stdout + r.stderr) is not None
+
+
 def go_literal(v):
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -224,15 +232,21 @@ def test_notebook(path, tmp_path):
     # The Go-only runner gives the same output types, cell by cell.
     assert BIN, "GOKERNEL_BIN is not set (.ci/test sets it)"
     out = tmp_path / "headless.ipynb"
-    # The same injection as for nbclient, into a copy beside the original
-    # (so relative paths resolve the same).
-    injected = os.path.join(os.path.dirname(src), f".injected-{os.getpid()}-{os.path.basename(src)}")
-    nbformat.write(inject(nbformat.read(src, as_version=4), params), injected)
-    try:
-        r = subprocess.run([BIN, "execute", "--output", str(out), injected], capture_output=True, text=True,
+    if params and supports_p():
+        # gokernel execute -p name=value injects the cell itself.
+        flags = [a for k, v in params.items() for a in ("-p", f"{k}={go_literal(v)}")]
+        r = subprocess.run([BIN, "execute", *flags, "--output", str(out), src], capture_output=True, text=True,
                            timeout=300, cwd=os.path.dirname(src))
-    finally:
-        os.remove(injected)
+    else:
+        # The same injection as for nbclient, into a copy beside the original
+        # (so relative paths resolve the same).
+        injected = os.path.join(os.path.dirname(src), f".injected-{os.getpid()}-{os.path.basename(src)}")
+        nbformat.write(inject(nbformat.read(src, as_version=4), params), injected)
+        try:
+            r = subprocess.run([BIN, "execute", "--output", str(out), injected], capture_output=True, text=True,
+                               timeout=300, cwd=os.path.dirname(src))
+        finally:
+            os.remove(injected)
     assert r.returncode == 0, r.stdout + r.stderr
     headless = nbformat.read(str(out), as_version=4)
     nbformat.validate(headless)
