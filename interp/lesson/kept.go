@@ -22,14 +22,15 @@ type KeptFigure struct {
 // keptWhere is where the kept figures were measured.
 const keptWhere = "the development machine (2-core Linux VM, shared with other work), running the lesson with `gokernel execute`"
 
-// kept holds the figures, by the key the lesson's Python program reports
-// (prefixed by its lesson: "l1.threads_speedup").
+// kept holds the figures, by the name of the check that compares the Go
+// model with CPython (the names are unique across the lessons). They are
+// the CPython side of that check, measured at the lessons' default sizes.
 var kept = map[string]KeptFigure{}
 
-// Kept returns the figure the repository keeps for key, and whether there
-// is one.
-func Kept(key string) (KeptFigure, bool) {
-	f, ok := kept[key]
+// Kept returns the CPython figure the repository keeps for the check
+// named name, and whether there is one.
+func Kept(name string) (KeptFigure, bool) {
+	f, ok := kept[name]
 	return f, ok
 }
 
@@ -53,6 +54,6 @@ func (k keptNote) Bundle() mime.Bundle {
 }
 
 func showKept(name, key string) {
-	f, ok := Kept(key)
+	f, ok := Kept(name)
 	display.Show(keptNote{name: name, key: key, f: f, ok: ok})
 }
