@@ -1,6 +1,7 @@
 package lesson
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -83,3 +84,26 @@ func TestSpeedupRatioPerRound(t *testing.T) {
 		t.Errorf("ratios %v, want all 2 (taken within each round)", q.Values)
 	}
 }
+
+func TestAgreeWithoutPython(t *testing.T) {
+	name := "the GIL model's two-thread speedup matches CPython's (±15 %)"
+	if _, ok := Kept(name); !ok {
+		t.Fatalf("no kept figure for %q", name)
+	}
+	k := keptNote{name: name, f: kept[name], ok: true}
+	for _, want := range []string{"KEPT", "Python 3.11", "2026-12-03", "not measured now"} {
+		if !strings.Contains(k.String(), want) {
+			t.Errorf("kept note %q does not say %q", k.String(), want)
+		}
+	}
+}
+
+func TestFailedPythonRunFails(t *testing.T) {
+	r := PyResult{Err: errTest}
+	c := r.Check(Check{Name: "x", Value: 1, Lo: 0, Hi: 2})
+	if c.State() != StateFails {
+		t.Errorf("a failed Python run gave %s, want a failed fact", c.State())
+	}
+}
+
+var errTest = errors.New("lesson: Python exited with status 1")
