@@ -156,11 +156,11 @@ def inject(nb, params):
     """Inserts a cell tagged injected-parameters after the cell tagged
     parameters, assigning params, as papermill does. The notebook must have
     a parameters cell."""
+    if not params:
+        return nb
     cells = nb.cells
     at = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert at, "no cell tagged 'parameters'"
-    if not params:
-        return nb
     src = "// Parameters injected by the notebook test\n" + "\n".join(f"{k} = {go_literal(v)}" for k, v in params.items())
     cell = nbformat.v4.new_code_cell(src)
     cell.metadata["tags"] = ["injected-parameters"]
