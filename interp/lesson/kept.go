@@ -27,7 +27,6 @@ const keptWhere = "the development machine, a 2-core Linux VM shared with seven 
 // the CPython side of that check, measured at the lessons' default sizes.
 var kept = map[string]KeptFigure{
 	"the GIL model's two-thread speedup matches CPython's (±15 %)":                   {Value: 1.465, Unit: "×", Where: keptWhere, When: "2026-12-03", With: "Python 3.11.7"},
-	"the GIL model's overlap matches CPython's (±15 %)":                              {Value: 1.908, Unit: "×", Where: keptWhere, When: "2026-12-03", With: "Python 3.11.7"},
 	"the Go model's process speedup matches CPython's (±15 %)":                       {Value: 1.097, Unit: "×", Where: keptWhere, When: "2026-12-03", With: "Python 3.11.7"},
 	"four downloads on four threads take as long in the model as in CPython (±2 %)":  {Value: 0.4029, Unit: "s", Where: keptWhere, When: "2026-12-03", With: "Python 3.11.7"},
 	"the GIL model's CPU-bound threads match CPython's (±15 %)":                      {Value: 1.084, Unit: "×", Where: keptWhere, When: "2026-12-03", With: "Python 3.11.7"},
