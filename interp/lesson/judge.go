@@ -149,6 +149,10 @@ func AgreeRates(name string, goHits, goRuns int, py PyResult, hitsKey, runsKey s
 		showKept(name, hitsKey)
 		return
 	}
+	display.Show(agreeRates(name, goHits, goRuns, py, hitsKey, runsKey, tol, explain))
+}
+
+func agreeRates(name string, goHits, goRuns int, py PyResult, hitsKey, runsKey string, tol float64, explain string) Check {
 	g := float64(goHits) / float64(goRuns)
 	pr := py.Get(runsKey)
 	p := py.Get(hitsKey) / pr
@@ -160,5 +164,5 @@ func AgreeRates(name string, goHits, goRuns int, py PyResult, hitsKey, runsKey s
 			c.CantTell = fmt.Sprintf("too few runs: the gap %.2f is within chance (±%.2f) of the band", g-p, 2*se)
 		}
 	}
-	display.Show(c)
+	return c
 }
