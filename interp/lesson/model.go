@@ -134,9 +134,11 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 //   - never more than one thread running at an instant (a model without a
 //     GIL fails it);
 //   - the GIL changed hands about once per switch interval: the median
-//     slice a thread ran lies between 0.8 and 2.5 intervals (a model whose
+//     slice a thread ran lies between 0.8 and 5 intervals (a model whose
 //     interval is ten times too long fails it; CPython 3.11's slices at
-//     5 ms last about 5.1 ms);
+//     5 ms last about 5.1 ms on an idle machine, and both stretch when the
+//     machine is so busy that the waiting thread's wake-up comes late:
+//     14.8 ms was seen here at a load average of 15 on 2 cores);
 //   - each drop request ended with the lock going to another thread
 //     (forced switching, on since CPython 3.2): switches ÷ drop requests of
 //     at least 0.8 (a model without forced switching, where the dropper
@@ -155,7 +157,7 @@ func GILFacts(rec *timeline.Recorder, counters map[string]int, interval time.Dur
 		{Name: "under the GIL, never more than one thread ran at once", Value: float64(MostAtOnce(rec, timeline.Running)),
 			Lo: 1, Hi: 1, Unit: "threads",
 			Explain: "Read off the model's timeline: the largest number of threads in the running state at the same instant."},
-		{Name: "the GIL changed hands about once per switch interval", Value: slice, Lo: 0.8 * iv, Hi: 2.5 * iv, Unit: "ms",
+		{Name: "the GIL changed hands about once per switch interval", Value: slice, Lo: 0.8 * iv, Hi: 5 * iv, Unit: "ms",
 			Explain: "The median slice a thread held the GIL, from the timeline. A waiting thread asks for the lock after one interval and the holder lets go at its next check."},
 		{Name: "every drop request handed the GIL to the thread that asked", Value: handed, Lo: 0.8, Hi: math.Inf(1), Unit: "",
 			Explain: "GIL switches ÷ drop requests, from the model's counters. With forced switching (CPython since 3.2) the thread that drops the lock waits until another has taken it."},
