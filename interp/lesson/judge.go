@@ -27,11 +27,21 @@ func Speedup(name string, q Ratio, lo, hi float64, explain string) Check {
 		return c
 	}
 	q1, q3 := q.quartiles(0.25)
-	if (q1 <= hi && q3 >= lo) && !(q1 >= lo && q3 <= hi) {
+	switch {
+	case (q1 <= hi && q3 >= lo) && !(q1 >= lo && q3 <= hi):
 		c.CantTell = fmt.Sprintf("the rounds disagree (middle half %.2f–%.2f×, straddling the band)", q1, q3)
+	case c.Value > hi && q.BaseCoreShare > 0 && q.BaseCoreShare < starved:
+		// On an oversubscribed machine the one-thread run gets a fraction of a core, while threads
+		// that sleep and wake often are favoured by the OS's scheduler: a "speedup" the model
+		// did not give.
+		c.CantTell = fmt.Sprintf("the machine is oversubscribed: the one-thread run got %.2f of a core", q.BaseCoreShare)
 	}
 	return c
 }
+
+// starved is the share of a core below which a one-thread baseline was
+// starved by other work on the machine.
+const starved = 0.8
 
 // minParallel is the parallelism a machine must offer for a parallel
 // speedup to be told apart from none: below it, 2 tasks on 2 busy cores
@@ -134,6 +144,8 @@ func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, to
 			c.CantTell = fmt.Sprintf("the free cores moved from %.1f to %.1f during the cell", lo, hi)
 		case wide(goQ) || wide(pyQ):
 			c.CantTell = fmt.Sprintf("the rounds spread too wide to compare (Go %s, CPython %s)", goQ.Spread(), pyQ.Spread())
+		case goQ.BaseCoreShare > 0 && goQ.BaseCoreShare < starved:
+			c.CantTell = fmt.Sprintf("the machine is oversubscribed: the Go one-thread run got %.2f of a core", goQ.BaseCoreShare)
 		}
 	}
 	display.Show(c)

@@ -107,3 +107,28 @@ func TestFailedPythonRunFails(t *testing.T) {
 }
 
 var errTest = errors.New("lesson: Python exited with status 1")
+
+func TestSpeedupOnAStarvedBaseline(t *testing.T) {
+	q := RatioOf("q", 1.5, 1.6, 1.55, 1.7)
+	if c := Speedup("no speedup", q, 0.8, 1.15, ""); c.State() != StateFails {
+		t.Errorf("unknown core share: %s, want fails", c.State())
+	}
+	q.BaseCoreShare = 0.4
+	if c := Speedup("no speedup", q, 0.8, 1.15, ""); c.State() != StateCantTell || !strings.Contains(c.verdict(), "oversubscribed") {
+		t.Errorf("starved baseline: %s", c.verdict())
+	}
+	q.BaseCoreShare = 0.97
+	if c := Speedup("no speedup", q, 0.8, 1.15, ""); c.State() != StateFails {
+		t.Errorf("a baseline with its core: %s, want fails", c.State())
+	}
+}
+
+func TestCoreShare(t *testing.T) {
+	r := Interleave(2, Way{Name: "spin", Run: func() { spin(1 << 22) }}, Way{Name: "sleep", Run: func() { time.Sleep(20 * time.Millisecond) }})
+	if s := r.CoreShare("sleep"); !(s < 0.5) {
+		t.Errorf("a sleep got %.2f of a core, want little", s)
+	}
+	if s := r.CoreShare("spin"); !(s > 0) {
+		t.Errorf("a spin got %.2f of a core", s)
+	}
+}

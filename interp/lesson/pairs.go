@@ -30,6 +30,11 @@ type Runs struct {
 	Title string
 	Names []string
 	Times [][]time.Duration // Times[way][round]
+	// CPU is the CPU time the whole process used during each run
+	// (CPU[way][round]; nil where it cannot be read). For a way that keeps
+	// one thread busy, CPU ÷ wall time is the share of a core the machine
+	// gave it (see CoreShare).
+	CPU [][]time.Duration
 }
 
 // Interleave runs each way once per round, for rounds rounds (at least
@@ -56,7 +61,7 @@ func InterleaveOpts(o InterleaveOptions, ways ...Way) *Runs {
 		o.Rounds = 4
 	}
 	o.Rounds = max(o.Rounds, 2)
-	r := &Runs{Names: make([]string, len(ways)), Times: make([][]time.Duration, len(ways))}
+	r := &Runs{Names: make([]string, len(ways)), Times: make([][]time.Duration, len(ways)), CPU: make([][]time.Duration, len(ways))}
 	for i, w := range ways {
 		r.Names[i] = w.Name
 	}
@@ -70,9 +75,10 @@ func InterleaveOpts(o InterleaveOptions, ways ...Way) *Runs {
 			if round%2 == 1 {
 				i = len(ways) - 1 - j
 			}
-			start := time.Now()
+			cpu0, start := processCPU(), time.Now()
 			ways[i].Run()
 			r.Times[i] = append(r.Times[i], time.Since(start))
+			r.CPU[i] = append(r.CPU[i], processCPU()-cpu0)
 			if bar != nil {
 				bar.Add(1)
 			}
@@ -127,12 +133,34 @@ func (r *Runs) Min(name string) time.Duration {
 	return m
 }
 
+// CoreShare returns the median share of a core the named way got per
+// round (its process CPU time ÷ its wall time), NaN when unknown. A way
+// that keeps one thread busy (a serial run) gets about 1 on a machine with
+// a core to spare; on an oversubscribed one it gets less, and then threads
+// that sleep and wake often (a GIL's hand-overs) can get more CPU than it
+// did, a speedup the GIL did not give.
+func (r *Runs) CoreShare(name string) float64 {
+	i := r.index(name)
+	if i < 0 || i >= len(r.CPU) || len(r.CPU[i]) != len(r.Times[i]) {
+		return math.NaN()
+	}
+	var shares []float64
+	for k, c := range r.CPU[i] {
+		if c < 0 || r.Times[i][k] <= 0 {
+			return math.NaN()
+		}
+		shares = append(shares, float64(c)/float64(r.Times[i][k]))
+	}
+	return median(shares)
+}
+
 // Speedup returns how much faster other ran than base, round by round:
-// base's time divided by other's in the same round. An unknown name gives
-// a Ratio with no values (NaN).
+// base's time divided by other's in the same round, with base's share of a
+// core (CoreShare) attached. An unknown name gives a Ratio with no values
+// (NaN).
 func (r *Runs) Speedup(base, other string) Ratio {
 	b, o := r.index(base), r.index(other)
-	ratio := Ratio{Name: other + " over " + base}
+	ratio := Ratio{Name: other + " over " + base, BaseCoreShare: r.CoreShare(base)}
 	if b < 0 || o < 0 {
 		return ratio
 	}
@@ -149,6 +177,9 @@ func (r *Runs) Speedup(base, other string) Ratio {
 type Ratio struct {
 	Name   string
 	Values []float64
+	// BaseCoreShare is the share of a core the baseline (serial) run got,
+	// when known (Runs.Speedup sets it); 0 means unknown.
+	BaseCoreShare float64
 }
 
 // RatioOf returns a Ratio with the given values.
