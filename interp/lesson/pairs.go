@@ -249,13 +249,17 @@ func (r *Runs) rows() [][]string {
 		if i > 0 {
 			speed = r.Speedup(r.Names[0], name).String()
 		}
+		share := "—"
+		if cs := r.CoreShare(name); !math.IsNaN(cs) {
+			share = fmt.Sprintf("%.2f", cs)
+		}
 		rows = append(rows, []string{name, display.Duration(r.Median(name)),
-			display.Duration(lo) + " – " + display.Duration(hi), speed})
+			display.Duration(lo) + " – " + display.Duration(hi), share, speed})
 	}
 	return rows
 }
 
-var runsColumns = []string{"way", "median", "fastest – slowest", "speedup over the first (median, spread)"}
+var runsColumns = []string{"way", "median", "fastest – slowest", "CPU ÷ wall (cores used)", "speedup over the first (median, spread)"}
 
 func (r *Runs) caption() string {
 	rounds := 0
@@ -274,7 +278,7 @@ func (r *Runs) String() string {
 	var b strings.Builder
 	b.WriteString(r.caption() + "\n")
 	for _, row := range r.rows() {
-		fmt.Fprintf(&b, "%-40s %10s  %-22s %s\n", row[0], row[1], row[2], row[3])
+		fmt.Fprintf(&b, "%-40s %10s  %-22s %5s  %s\n", row[0], row[1], row[2], row[3], row[4])
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
