@@ -89,6 +89,8 @@ func (r *CellRuntime) Func(name string) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.state.Lock() // yaegi's compiler
+	defer s.state.Unlock()
 	v, err := s.i.Eval(internal)
 	if err != nil {
 		return nil, fmt.Errorf("interp: %s: %w", name, err)

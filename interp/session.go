@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/subprocess"
@@ -45,9 +44,6 @@ type Options struct {
 	// bufio.NewReader(os.Stdin) reach the notebook), at the price that
 	// os.Stdout.Fd() does not compile.
 	PlainStdio bool
-	// InterruptGrace is how long Execute waits, after ctx is cancelled,
-	// for the cell to unwind before giving up on it (default 400ms).
-	InterruptGrace time.Duration
 }
 
 // A Session is one interpreter: declarations persist from cell to cell.
@@ -58,7 +54,16 @@ type Session struct {
 	opts Options
 	i    *yaegi.Interpreter
 
-	state    sync.Mutex // the tables below; a cell abandoned after an interrupt may still touch them
+	runMu   sync.Mutex // running, for Abandon (which must not wait for mu)
+	running *cellRun   // the cell Execute is waiting for, or nil
+	stuck   atomic.Int32
+
+	// state protects the tables below and yaegi's compiler. It is held
+	// while a cell is prepared, compiled and its tables updated, never
+	// while the cell's code runs (see eval), so a cell abandoned where an
+	// interrupt cannot reach holds nothing the next cell needs.
+	state    sync.Mutex
+	active   *cellRun // the cell holding state (nil for the prelude)
 	n        int
 	cur      map[string]string // user name -> internal name
 	kind     map[string]string // user name -> "func", "type", "const", "var", "method"
@@ -72,8 +77,7 @@ type Session struct {
 
 	rich map[string]bool // rich-display methods some cell type has (richMethods)
 
-	cells         *cellRunner  // nil until the first cell, and after one is abandoned
-	cellGoroutine atomic.Int64 // id of the goroutine running the current cell
+	cells *cellRunner // nil until the first cell, and after one is abandoned
 
 	captures map[string]bool // names mentioned in some func literal (see retain.go)
 	frame    globalFrame     // yaegi's global frame (see retain.go)
@@ -82,8 +86,6 @@ type Session struct {
 	declMu sync.Mutex
 	decls  []string // cells that declared something, for completion
 
-	result  mime.Bundle
-	resSet  bool
 	traceMu sync.Mutex
 	traces  map[int64][]string // goroutine -> yaegi panic frame lines
 }
@@ -105,9 +107,6 @@ func NewSession(opts Options) (*Session, error) {
 		traces:   map[int64][]string{},
 		rich:     map[string]bool{},
 		captures: map[string]bool{},
-	}
-	if s.opts.InterruptGrace == 0 {
-		s.opts.InterruptGrace = 400 * time.Millisecond
 	}
 	gopath := opts.GOPATH
 	if gopath == "" {
@@ -227,8 +226,7 @@ func (s *Session) host() yaegi.Exports {
 		"NameFunc": reflect.ValueOf(subprocess.NameFunc),
 		"Show":     reflect.ValueOf(s.show),
 		"ShowRich": reflect.ValueOf(func(text, mimeType, data string) {
-			s.result = mime.Bundle{Data: map[string]any{mime.Text: demangle(text), mimeType: data}}
-			s.resSet = true
+			setResult(mime.Bundle{Data: map[string]any{mime.Text: demangle(text), mimeType: data}})
 		}),
 		"ShowBundle": reflect.ValueOf(func(text string, b mime.Bundle) {
 			if b.Data == nil {
@@ -237,7 +235,7 @@ func (s *Session) host() yaegi.Exports {
 			if _, ok := b.Data[mime.Text]; !ok {
 				b.Data[mime.Text] = demangle(text)
 			}
-			s.result, s.resSet = b, true
+			setResult(b)
 		}),
 		"ShowCall": reflect.ValueOf(func(text string, v any) {
 			// yaegi lets a call with no result be assigned; what it
@@ -264,7 +262,8 @@ func cellDone() <-chan struct{} {
 // repanic wraps recover() in cells, so user code cannot swallow an
 // interrupt.
 func repanic(v any) any {
-	if _, ok := v.(rt.Interrupted); ok {
+	switch v.(type) {
+	case rt.Interrupted, goexitPanic:
 		panic(v)
 	}
 	return v
@@ -312,14 +311,25 @@ func (s *Session) show(text string, v any) {
 	case interface{ SVG() string }:
 		out.Data[mime.SVG] = x.SVG()
 	}
-	s.result, s.resSet = out, true
+	setResult(out)
+}
+
+// setResult keeps a cell's final value in the calling goroutine's cell (a
+// late value from an abandoned cell stays with that cell).
+func setResult(b mime.Bundle) {
+	if c := rt.Current(); c != nil {
+		if r, ok := c.Value.(*cellRun); ok {
+			r.result, r.resSet = b, true
+		}
+	}
 }
 
 // overrides replace standard-library symbols: sleeping and blocking I/O go
 // through rt, so interrupts and the emulated GIL see them.
 func overrides() yaegi.Exports {
 	return yaegi.Exports{
-		"time/time": {"Sleep": reflect.ValueOf(rt.Sleep)},
+		"time/time":       {"Sleep": reflect.ValueOf(rt.Sleep)},
+		"runtime/runtime": {"Goexit": reflect.ValueOf(cellGoexit)},
 		"net/http/http": {
 			"Get":      reflect.ValueOf(httpGet),
 			"Head":     reflect.ValueOf(httpHead),
@@ -334,53 +344,134 @@ func overrides() yaegi.Exports {
 }
 
 // Execute runs one cell. It returns the cell's final value (a zero Bundle
-// if it has none) or an *Error. Cancelling ctx interrupts the cell.
+// if it has none) or an *Error. Cancelling ctx interrupts the cell
+// (rt.Cell.Interrupt) and Execute goes on waiting for it to unwind: it has
+// no timer of its own. A cell stuck where an interrupt cannot reach (inside
+// compiled code that never returns) is left behind with Abandon, by the
+// layer that decides when to give up and can restart the process.
 func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if out == nil {
 		out = discard{}
 	}
-	started := make(chan *rt.Cell, 1)
-	done := make(chan cellResult, 1)
-	s.runner().jobs <- cellJob{code: code, out: out, started: started, done: done}
-	c := <-started
+	run := &cellRun{Publisher: out, started: make(chan struct{}), done: make(chan cellResult, 1), abandon: make(chan struct{})}
+	s.runner().jobs <- cellJob{code: code, run: run}
+	<-run.started
+	s.runMu.Lock()
+	s.running = run
+	s.runMu.Unlock()
+	defer func() {
+		s.runMu.Lock()
+		s.running = nil
+		s.runMu.Unlock()
+	}()
+	var r cellResult
 	select {
-	case r := <-done:
-		return r.b, r.err
+	case r = <-run.done:
+	case <-run.abandon:
+		return s.abandoned(run)
 	case <-ctx.Done():
-	}
-	c.Interrupt()
-	select {
-	case r := <-done:
-		if r.err == nil {
-			r.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
+		run.cell.Interrupt()
+		select {
+		case r = <-run.done:
+			if r.err == nil {
+				r.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
+			}
+		case <-run.abandon:
+			return s.abandoned(run)
 		}
-		return r.b, r.err
-	case <-time.After(s.opts.InterruptGrace):
-		s.abandonRunner()
-		return mime.Bundle{}, &Error{Ename: "Interrupted", Msg: "interrupted, but the cell is blocked where it cannot be stopped " +
-			"(a receive like v := <-ch, a range over a channel, or a call into compiled code); it was left waiting and the session goes on"}
 	}
+	if r.runnerGone {
+		s.abandonRunner()
+	}
+	return r.b, r.err
 }
 
+// abandoned ends Execute for a cell Abandon left running.
+func (s *Session) abandoned(run *cellRun) (mime.Bundle, error) {
+	select {
+	case r := <-run.done: // it ended after all
+		if r.runnerGone {
+			s.abandonRunner()
+		}
+		return r.b, r.err
+	default:
+	}
+	s.abandonRunner()
+	return mime.Bundle{}, &Error{Ename: "Interrupted", Msg: "interrupted, but the cell is stuck where an interrupt cannot reach " +
+		"(inside compiled code that does not return); it was left running on its own and the session goes on " +
+		"with everything defined before it"}
+}
+
+// Abandon leaves the running cell, if any, to itself: it goes on running
+// on its own goroutine (interrupted, so it stops at the first point an
+// interrupt can reach, if it ever gets there), the pending Execute returns
+// at once with an Interrupted error, and the next Execute runs normally.
+// It reports whether a cell was abandoned. It may be called from any
+// goroutine, while Execute waits.
+func (s *Session) Abandon() bool {
+	s.runMu.Lock()
+	run := s.running
+	s.runMu.Unlock()
+	if run == nil {
+		return false
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if run.finished || run.abandoned.Load() {
+		return false
+	}
+	run.abandoned.Store(true)
+	s.stuck.Add(1)
+	run.cell.Interrupt()
+	close(run.abandon)
+	return true
+}
+
+// Stuck returns how many abandoned cells are still running.
+func (s *Session) Stuck() int { return int(s.stuck.Load()) }
+
+// A cellRun is one cell being run: what Execute, Abandon and the goroutine
+// running the cell share. The rt.Cell's Value is the cellRun, so output
+// routed by goroutine (rt.Output) reaches its Publisher.
+type cellRun struct {
+	mime.Publisher
+	cell    *rt.Cell
+	gid     int64         // the goroutine running the cell
+	started chan struct{} // closed once cell and gid are set
+	done    chan cellResult
+	abandon chan struct{} // closed by Abandon
+
+	// Set on the cell's goroutine by its final-value step (setResult).
+	result mime.Bundle
+	resSet bool
+
+	abandoned atomic.Bool // read by eval, which then leaves the session's tables alone
+	mu        sync.Mutex  // finished against abandoned: the stuck count is right
+	finished  bool
+}
+
+// errAbandoned unwinds a cell that came back after Abandon, past every
+// table update on the way.
+var errAbandoned = &Error{Ename: "Interrupted", Msg: "interrupted (the cell had been abandoned)"}
+
 type cellResult struct {
-	b   mime.Bundle
-	err error
+	b          mime.Bundle
+	err        error
+	runnerGone bool // the cell ended its goroutine (runtime.Goexit)
 }
 
 type cellJob struct {
-	code    string
-	out     mime.Publisher
-	started chan<- *rt.Cell
-	done    chan<- cellResult
+	code string
+	run  *cellRun
 }
 
 // A cellRunner is the goroutine that runs cells, one after another. Cells
-// run on a goroutine of their own, not Execute's caller, so that an
-// interrupted cell stuck where it cannot be stopped can be left behind.
-// One long-lived goroutine rather than one per cell: its stack has grown
-// to what interpreted code needs once, and its id is looked up once.
+// run on a goroutine of their own, not Execute's caller, so that a cell
+// stuck where it cannot be stopped can be left behind. One long-lived
+// goroutine rather than one per cell: its stack has grown to what
+// interpreted code needs once, and its id is looked up once.
 type cellRunner struct {
 	jobs chan cellJob
 }
@@ -420,15 +511,30 @@ func (s *Session) runCells(r *cellRunner) {
 }
 
 func (s *Session) runCell(gid int64, j cellJob) {
-	c := rt.BeginCellOn(gid, j.out)
-	s.cellGoroutine.Store(gid)
-	j.started <- c
+	run := j.run
+	run.gid = gid
+	run.cell = rt.BeginCellOn(gid, run)
+	close(run.started)
 	var r cellResult
+	returned := false
 	defer func() {
-		c.End()
-		j.done <- r
+		if !returned {
+			// Only runtime.Goexit ends a goroutine without returning or
+			// panicking (run recovers every panic): this goroutine is
+			// going away, and the next cell needs a new one.
+			r = cellResult{err: goexitError(""), runnerGone: true}
+		}
+		run.cell.End()
+		run.mu.Lock()
+		run.finished = true
+		if run.abandoned.Load() {
+			s.stuck.Add(-1)
+		}
+		run.mu.Unlock()
+		run.done <- r
 	}()
-	r.b, r.err = s.run(c, j.code, j.out)
+	r.b, r.err = s.run(run, j.code)
+	returned = true
 }
 
 type discard struct{}
@@ -463,12 +569,14 @@ func (s *Session) known(name string) bool {
 }
 
 // run preprocesses and evaluates a cell on the cell's goroutine.
-func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundle, err error) {
+func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
+	c, out := run.cell, run.Publisher
 	s.state.Lock()
 	defer s.state.Unlock()
+	s.active = run
+	defer func() { s.active = nil }()
 	s.n++
 	n := s.n
-	s.result, s.resSet = mime.Bundle{}, false
 	if paths := autoImports(code, s.known, s.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
 		ip, err := prepare(n, imp, s.known, s.funcValue, false)
@@ -518,8 +626,8 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 			}
 		}
 	}
-	if s.resSet {
-		return s.result, nil
+	if run.resSet {
+		return run.result, nil
 	}
 	return b, nil
 }
@@ -662,6 +770,9 @@ func (s *Session) declare(p *plan) error {
 	r.keep = true
 	old := s.oldSlots(overlay)
 	if err := s.eval(r, p.cell, false); err != nil {
+		if errors.Is(err, errAbandoned) {
+			return err
+		}
 		for _, u := range p.units {
 			for _, n := range u.names {
 				if _, ok := s.cur[n]; !ok {
@@ -898,6 +1009,8 @@ func isNilType(err error) bool {
 func (s *Session) evalRaw(name, src string) error {
 	cs := &cellSrc{src: src, segs: []seg{{0, 0, len(src)}}}
 	r := &rendered{name: name, src: src, starts: []int{0}, pieces: []piece{{text: src, cell: cs}}, keep: true}
+	s.state.Lock()
+	defer s.state.Unlock()
 	return s.eval(r, cs, false)
 }
 
@@ -948,12 +1061,28 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	}
 	dropDebugTrees(s.i)
 	s.frame.grow()
-	gid := s.cellGoroutine.Load()
-	if gid == 0 { // the prelude, on NewSession's caller
+	run := s.active
+	var gid int64
+	if run != nil {
+		gid = run.gid
+	} else { // the prelude, on NewSession's caller
 		gid = rt.GoID()
 	}
 	s.takeTrace(gid)
-	_, xerr := s.i.Execute(prog)
+	// The cell's code runs without the lock (yaegi's Execute holds none
+	// of its own while running either: its mutex guards compilation and
+	// resizing the global frame). An abandoned cell is left inside
+	// Execute; if it ever comes back it finds it was abandoned and leaves
+	// the tables alone, as the session has moved on.
+	var xerr error
+	func() {
+		s.state.Unlock()
+		defer s.state.Lock() // also when the code calls runtime.Goexit
+		_, xerr = s.i.Execute(prog)
+	}()
+	if run != nil && run.abandoned.Load() {
+		return errAbandoned
+	}
 	if xerr == nil {
 		if len(f.Imports) == 0 {
 			// (A file that imports from source also made the slots of
@@ -1025,6 +1154,9 @@ var frameLine = regexp.MustCompile(`^(?:_\.go:)?(\d+(?::\d+)?): panic: (.*)$`)
 func (s *Session) panicError(v any, frames []string) error {
 	if _, ok := v.(rt.Interrupted); ok {
 		return &Error{Ename: "Interrupted", Msg: "interrupted"}
+	}
+	if _, ok := v.(goexitPanic); ok {
+		return goexitError(s.goexitWhere(frames))
 	}
 	msg := demangle(fmt.Sprint(v))
 	if e, ok := v.(error); ok {
