@@ -217,9 +217,9 @@ func ` + mark + `max[T ` + mark + `cmp.Ordered](x T, ys ...T) T {
 func (s *Session) host() yaegi.Exports {
 	return yaegi.Exports{hostPath + "/cellrt": {
 		"Tick":    reflect.ValueOf(rt.Tick),
-		"Go":      reflect.ValueOf(rt.Go),
+		"Go":      reflect.ValueOf(rt.GoStatement),
 		"Done":    reflect.ValueOf(cellDone),
-		"Stop":    reflect.ValueOf(func() { panic(rt.Interrupted{}) }),
+		"Stop":    reflect.ValueOf(rt.Stop),
 		"Repanic": reflect.ValueOf(repanic),
 		"Clear":   reflect.ValueOf(clearValue),
 		// The value companions of cell funcs (see companionSuffix).
@@ -1258,6 +1258,11 @@ func (f *filter) Write(p []byte) (int, error) {
 	line := strings.TrimSuffix(string(p), "\n")
 	if !strings.Contains(line, "\n") && frameLine.MatchString(line) {
 		gid := rt.GoID()
+		if c := rt.Current(); c != nil && c.Interrupted() {
+			// An interrupted goroutine unwinding: its frames are never
+			// shown, and a storm of them would fill the table.
+			return len(p), nil
+		}
 		f.s.traceMu.Lock()
 		if t := f.s.traces[gid]; len(t) < 64 {
 			f.s.traces[gid] = append(t, line)
