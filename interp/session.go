@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gokernel/gokernel/interp/display"
 	"go/ast"
 	"go/parser"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gokernel/gokernel/interp/display"
+	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/interp/symbols"
@@ -79,9 +80,9 @@ type Session struct {
 
 	cells *cellRunner // nil until the first cell, and after one is abandoned
 
-	captures map[string]bool // names mentioned in some func literal (see retain.go)
-	frame    globalFrame     // yaegi's global frame (see retain.go)
-	syms     reflect.Value   // package main's symbols, once found (see mainSyms)
+	captures map[string]bool    // names mentioned in some func literal (see retain.go)
+	frame    yaegiframe.Frame   // yaegi's global frame (see retain.go)
+	syms     yaegiframe.Symbols // package main's symbols, once found (see globalVar)
 
 	declMu sync.Mutex
 	decls  []string // cells that declared something, for completion
@@ -145,7 +146,7 @@ func NewSession(opts Options) (*Session, error) {
 	} else {
 		s.i = yaegi.New(yo)
 	}
-	s.frame, _ = frameOf(s.i) // the zero globalFrame does nothing (TestFrameFieldsFound)
+	s.frame, _ = yaegiframe.Of(s.i) // the zero Frame does nothing (yaegiframe.TestFieldsFound)
 	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host()} {
 		if err := s.i.Use(ex); err != nil {
 			return nil, fmt.Errorf("interp: loading symbols: %w", err)
@@ -1052,15 +1053,15 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		node = f.Decls[len(f.Decls)-1].(*ast.FuncDecl).Body
 	}
 	if len(f.Imports) > 0 {
-		s.frame.trim()
+		s.frame.Trim()
 	}
-	from := s.frame.len()
+	from := s.frame.Len()
 	prog, cerr := s.i.CompileAST(node)
 	if cerr != nil {
 		return s.compileErr(cerr.Error(), cs)
 	}
-	dropDebugTrees(s.i)
-	s.frame.grow()
+	yaegiframe.DropDebugTrees(s.i)
+	s.frame.Grow()
 	run := s.active
 	var gid int64
 	if run != nil {
@@ -1087,7 +1088,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		if len(f.Imports) == 0 {
 			// (A file that imports from source also made the slots of
 			// the imported packages' variables.)
-			s.freeTemps(f, from, s.frame.len())
+			s.freeTemps(f, from, s.frame.Len())
 		}
 		return nil
 	}
@@ -1212,7 +1213,7 @@ func (s *Session) forget(n int) {
 			delete(s.files, id)
 			if r.tf != nil {
 				// Its line table, kept by yaegi's FileSet forever otherwise
-				// (see dropDebugTrees).
+				// (see yaegiframe.DropDebugTrees).
 				s.i.FileSet().RemoveFile(r.tf)
 			}
 			continue
