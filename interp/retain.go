@@ -73,7 +73,7 @@ func (s *Session) noteCaptures(code string) {
 			})
 			return false
 		case *ast.Ident:
-			if !called[n] && s.kind[n.Name] == "func" {
+			if !called[n] && s.decls.kind[n.Name] == KindFunc {
 				s.captures[n.Name] = true
 			}
 		}
@@ -96,7 +96,7 @@ func (s *Session) mentionsFunc(code string) bool {
 		case token.EOF:
 			return false
 		case token.IDENT:
-			if s.kind[lit] == "func" {
+			if s.decls.kind[lit] == KindFunc {
 				return true
 			}
 		}
@@ -115,8 +115,8 @@ func (s *Session) captured(name string) bool {
 	for n := range s.captures {
 		queue = append(queue, n)
 	}
-	for k, u := range s.units {
-		if u.kind == "method" {
+	for k, u := range s.decls.units {
+		if Kind(u.kind) == KindMethod {
 			queue = append(queue, k)
 		}
 	}
@@ -127,7 +127,7 @@ func (s *Session) captured(name string) bool {
 			continue
 		}
 		seen[n] = true
-		u := s.units[n]
+		u := s.decls.units[n]
 		if u == nil {
 			continue
 		}
@@ -146,10 +146,10 @@ func (s *Session) captured(name string) bool {
 func (s *Session) oldSlots(overlay map[string]string) map[string]int {
 	var old map[string]int
 	for n := range overlay {
-		if s.kind[n] != "var" {
+		if s.decls.kind[n] != KindVar {
 			continue
 		}
-		if idx, ok := s.globalVar(s.cur[n]); ok {
+		if idx, ok := s.globalVar(s.decls.cur[n]); ok {
 			if old == nil {
 				old = map[string]int{}
 			}

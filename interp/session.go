@@ -8,7 +8,6 @@ import (
 	"go/parser"
 	"io"
 	"os"
-	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -66,17 +65,10 @@ type Session struct {
 	state    sync.Mutex
 	active   *cellRun // the cell holding state (nil for the prelude)
 	n        int
-	cur      map[string]string // user name -> internal name
-	kind     map[string]string // user name -> "func", "type", "const", "var", "method"
-	ver      map[string]int
-	poisoned map[string]bool
-	units    map[string]*unit // by defined name ("T.M" for methods)
-	imported map[string]bool
+	decls    declTable
 	files    map[int]*rendered // by file id, see fileName
 	nextFile int
 	recent   []int // ids of statement files kept for the last cells' panics
-
-	rich map[string]bool // rich-display methods some cell type has (richMethods)
 
 	cells *cellRunner // nil until the first cell, and after one is abandoned
 
@@ -84,8 +76,8 @@ type Session struct {
 	frame    yaegiframe.Frame   // yaegi's global frame (see retain.go)
 	syms     yaegiframe.Symbols // package main's symbols, once found (see globalVar)
 
-	declMu sync.Mutex
-	decls  []string // cells that declared something, for completion
+	declMu   sync.Mutex
+	declared []string // cells that declared something, for completion
 
 	traceMu sync.Mutex
 	traces  map[int64][]string // goroutine -> yaegi panic frame lines
@@ -98,15 +90,9 @@ const hostPath = "gokernel/cellrt"
 func NewSession(opts Options) (*Session, error) {
 	s := &Session{
 		opts:     opts,
-		cur:      map[string]string{},
-		kind:     map[string]string{},
-		ver:      map[string]int{},
-		poisoned: map[string]bool{},
-		units:    map[string]*unit{},
-		imported: map[string]bool{},
+		decls:    newDeclTable(),
 		files:    map[int]*rendered{},
 		traces:   map[int64][]string{},
-		rich:     map[string]bool{},
 		captures: map[string]bool{},
 	}
 	gopath := opts.GOPATH
@@ -546,29 +532,6 @@ func (discard) Update(mime.Bundle, string)         {}
 func (discard) Clear(bool)                         {}
 func (discard) Input(string, bool) (string, error) { return "", mime.ErrNoStdin }
 
-// importedName reports whether a package is imported under name.
-func (s *Session) importedName(name string) bool {
-	for k := range s.imported {
-		n, p, _ := strings.Cut(k, " ")
-		if n == name || (n == "" && path.Base(strings.Trim(p, "`\"")) == name) {
-			return true
-		}
-	}
-	return false
-}
-
-// funcValue reports whether name is a func with a value companion (see
-// companionSuffix).
-func (s *Session) funcValue(name string) bool {
-	u := s.units[name]
-	return s.kind[name] == "func" && u != nil && u.companion
-}
-
-func (s *Session) known(name string) bool {
-	_, ok := s.cur[name]
-	return ok || s.poisoned[name]
-}
-
 // run preprocesses and evaluates a cell on the cell's goroutine.
 func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	c, out := run.cell, run.Publisher
@@ -578,9 +541,9 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	defer func() { s.active = nil }()
 	s.n++
 	n := s.n
-	if paths := autoImports(code, s.known, s.importedName); len(paths) > 0 {
+	if paths := autoImports(code, s.decls.known, s.decls.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
-		ip, err := prepare(n, imp, s.known, s.funcValue, false)
+		ip, err := prepare(n, imp, s.decls.known, s.decls.funcValue, false)
 		if err == nil {
 			err = s.declare(ip)
 		}
@@ -588,7 +551,7 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 			return b, err
 		}
 	}
-	p, err := prepare(n, code, s.known, s.funcValue, false)
+	p, err := prepare(n, code, s.decls.known, s.decls.funcValue, false)
 	if err != nil {
 		return b, err
 	}
@@ -633,27 +596,6 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	return b, nil
 }
 
-// name resolves a global name to its internal version.
-func (s *Session) nameIn(overlay map[string]string) func(string) string {
-	return func(n string) string {
-		if v, ok := overlay[n]; ok {
-			return v
-		}
-		if v, ok := s.cur[n]; ok {
-			return v
-		}
-		if s.poisoned[n] {
-			return n + mark + "0" // undefined: the cell that declared it failed
-		}
-		return n
-	}
-}
-
-func (s *Session) bump(overlay map[string]string, n string) {
-	s.ver[n]++
-	overlay[n] = n + mark + strconv.Itoa(s.ver[n])
-}
-
 // declare evaluates the cell's imports and declarations, giving redefined
 // names (and everything that uses them) new internal versions, so code
 // written after sees the new ones. yaegi ignores a redefined type or
@@ -673,25 +615,25 @@ func (s *Session) declare(p *plan) error {
 	for _, u := range p.units {
 		emit = append(emit, u)
 		for _, n := range u.names {
-			if u.kind == "method" {
+			if Kind(u.kind) == KindMethod {
 				continue
 			}
-			if u.kind == "var" && s.kind[n] == "var" && !s.poisoned[n] {
+			if Kind(u.kind) == KindVar && s.decls.kind[n] == KindVar && !s.decls.poisoned[n] {
 				overlay[n] = n // yaegi redeclares a variable in place
 				p.redeclared = append(p.redeclared, n)
-			} else if s.known(n) || n == "main" {
-				s.bump(overlay, n)
-				if _, ok := s.cur[n]; ok {
+			} else if s.decls.known(n) || n == "main" {
+				s.decls.bump(overlay, n)
+				if _, ok := s.decls.cur[n]; ok {
 					changed = append(changed, n)
 				}
 			} else {
 				overlay[n] = n
 			}
 		}
-		if u.kind == "method" && !inCell[u.recv] {
-			if tu := s.units[u.recv]; tu != nil && !replayed[tu] {
+		if Kind(u.kind) == KindMethod && !inCell[u.recv] {
+			if tu := s.decls.units[u.recv]; tu != nil && !replayed[tu] {
 				replayed[tu] = true
-				s.bump(overlay, u.recv)
+				s.decls.bump(overlay, u.recv)
 				changed = append(changed, u.recv)
 				emit = append(emit, tu)
 			}
@@ -704,7 +646,7 @@ func (s *Session) declare(p *plan) error {
 			ch[n] = true
 		}
 		changed = nil
-		for _, u := range s.sortedUnits() {
+		for _, u := range s.decls.sortedUnits() {
 			if replayed[u] || isCellUnit(p, u) || supersededBy(u, inCell) {
 				continue
 			}
@@ -714,7 +656,7 @@ func (s *Session) declare(p *plan) error {
 					hit = true
 				}
 			}
-			if u.kind == "method" && ch[u.recv] {
+			if Kind(u.kind) == KindMethod && ch[u.recv] {
 				hit = true
 			}
 			if !hit {
@@ -722,25 +664,25 @@ func (s *Session) declare(p *plan) error {
 			}
 			replayed[u] = true
 			emit = append(emit, u)
-			if u.kind == "method" {
-				if _, done := overlay[u.recv]; !done && s.units[u.recv] != nil {
-					tu := s.units[u.recv]
+			if Kind(u.kind) == KindMethod {
+				if _, done := overlay[u.recv]; !done && s.decls.units[u.recv] != nil {
+					tu := s.decls.units[u.recv]
 					replayed[tu] = true
 					emit = append(emit, tu)
-					s.bump(overlay, u.recv)
+					s.decls.bump(overlay, u.recv)
 					changed = append(changed, u.recv)
 				}
 				continue
 			}
 			for _, n := range u.names {
-				s.bump(overlay, n)
+				s.decls.bump(overlay, n)
 				changed = append(changed, n)
 			}
 		}
 	}
 	// A re-versioned type takes all its methods along.
-	for _, u := range s.sortedUnits() {
-		if u.kind == "method" && !replayed[u] && !isCellUnit(p, u) && !supersededBy(u, inCell) {
+	for _, u := range s.decls.sortedUnits() {
+		if Kind(u.kind) == KindMethod && !replayed[u] && !isCellUnit(p, u) && !supersededBy(u, inCell) {
 			if _, ok := overlay[u.recv]; ok && !inCellMethod(p, u.names[0]) {
 				replayed[u] = true
 				emit = append(emit, u)
@@ -751,7 +693,7 @@ func (s *Session) declare(p *plan) error {
 	var pieces []piece
 	var keys []string
 	for i, k := range p.importKey {
-		if !s.imported[k] {
+		if !s.decls.imported[k] {
 			pieces = append(pieces, p.imports[i*2], p.imports[i*2+1])
 			keys = append(keys, k)
 		}
@@ -760,14 +702,14 @@ func (s *Session) declare(p *plan) error {
 		pieces = append([]piece{{text: "import (\n"}}, pieces...)
 		pieces = append(pieces, piece{text: ")\n"})
 	}
-	sort.SliceStable(emit, func(i, j int) bool { return kindOrder(emit[i].kind) < kindOrder(emit[j].kind) })
+	sort.SliceStable(emit, func(i, j int) bool { return Kind(emit[i].kind).order() < Kind(emit[j].kind).order() })
 	for _, u := range emit {
 		pieces = append(pieces, u.pieces...)
 	}
 	if len(pieces) == 0 {
 		return nil
 	}
-	r := renderFile(fmt.Sprintf("cell%d_0", p.cell.n), "package main\n", pieces, s.nameIn(overlay))
+	r := renderFile(fmt.Sprintf("cell%d_0", p.cell.n), "package main\n", pieces, s.decls.nameIn(overlay))
 	r.keep = true
 	old := s.oldSlots(overlay)
 	if err := s.eval(r, p.cell, false); err != nil {
@@ -776,8 +718,8 @@ func (s *Session) declare(p *plan) error {
 		}
 		for _, u := range p.units {
 			for _, n := range u.names {
-				if _, ok := s.cur[n]; !ok {
-					s.poisoned[n] = true
+				if _, ok := s.decls.cur[n]; !ok {
+					s.decls.poisoned[n] = true
 				}
 			}
 		}
@@ -785,27 +727,27 @@ func (s *Session) declare(p *plan) error {
 	}
 	p.oldSlots, p.overlay = old, overlay
 	for _, k := range keys {
-		s.imported[k] = true
+		s.decls.imported[k] = true
 	}
 	for n, v := range overlay {
-		s.cur[n] = v
-		delete(s.poisoned, n)
+		s.decls.cur[n] = v
+		delete(s.decls.poisoned, n)
 	}
 	for _, u := range p.units {
-		if u.kind == "method" {
+		if Kind(u.kind) == KindMethod {
 			for _, m := range richMethods {
 				if strings.HasSuffix(u.names[0], "."+m.name) {
-					s.rich[m.name] = true
+					s.decls.rich[m.name] = true
 				}
 			}
 		}
 		for _, n := range u.names {
-			s.kind[n] = u.kind
-			if u.kind == "var" {
-				delete(s.units, n) // a variable keeps its value: never replayed
+			s.decls.kind[n] = Kind(u.kind)
+			if Kind(u.kind) == KindVar {
+				delete(s.decls.units, n) // a variable keeps its value: never replayed
 				continue
 			}
-			s.units[n] = u
+			s.decls.units[n] = u
 		}
 	}
 	if _, ok := overlay["main"]; ok {
@@ -845,37 +787,6 @@ func inCellMethod(p *plan, key string) bool {
 	return false
 }
 
-func kindOrder(k string) int {
-	switch k {
-	case "type":
-		return 0
-	case "const":
-		return 1
-	case "func":
-		return 2
-	case "method":
-		return 3
-	}
-	return 4
-}
-
-func (s *Session) sortedUnits() []*unit {
-	seen := map[*unit]bool{}
-	var us []*unit
-	keys := make([]string, 0, len(s.units))
-	for k := range s.units {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if u := s.units[k]; !seen[u] {
-			seen[u] = true
-			us = append(us, u)
-		}
-	}
-	return us
-}
-
 // richMethods are the methods that make a value whose type a cell
 // declares render rich as a cell's final value, in order of preference.
 // Compiled types are found by show's type switch; interpreted values lose
@@ -898,7 +809,7 @@ func (s *Session) showRich(p *plan, st step, fname, header string, name func(str
 		return false, nil
 	}
 	for _, m := range richMethods {
-		if !s.rich[m.name] {
+		if !s.decls.rich[m.name] {
 			continue
 		}
 		pieces := append(append([]piece(nil), st.value...), piece{text: "; " + m.call}, piece{text: "}\n"})
@@ -914,8 +825,8 @@ func (s *Session) showRich(p *plan, st step, fname, header string, name func(str
 func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	overlay := map[string]string{}
 	for _, n := range st.names {
-		if kd, ok := s.kind[n]; (ok && kd != "var") || s.poisoned[n] {
-			s.bump(overlay, n)
+		if kd, ok := s.decls.kind[n]; (ok && kd != KindVar) || s.decls.poisoned[n] {
+			s.decls.bump(overlay, n)
 		} else {
 			overlay[n] = n
 		}
@@ -926,29 +837,29 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 		header = "package main\nfunc main() {\n"
 	}
 	tail := "}\n"
-	if done, err := s.showRich(p, st, fname, header, s.nameIn(overlay)); done {
+	if done, err := s.showRich(p, st, fname, header, s.decls.nameIn(overlay)); done {
 		return err
 	}
 	old := s.oldSlots(overlay)
 	pieces := append(append([]piece(nil), st.pieces...), piece{text: tail})
-	r := renderFile(fname, header, pieces, s.nameIn(overlay))
+	r := renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 	err := s.eval(r, p.cell, st.vars)
 	if err != nil && st.plain != nil && isCompile(err) {
 		// The final expression may be a call with no value: run it as a statement.
 		pieces = append(append([]piece(nil), st.plain...), piece{text: tail})
-		r = renderFile(fname, header, pieces, s.nameIn(overlay))
+		r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 		err = s.eval(r, p.cell, false)
 	}
 	if err != nil && isNilType(err) {
 		// yaegi panics on range over an int variable: rewrite such loops and retry.
-		if p2, perr := prepare(p.cell.n, p.cell.src, s.known, s.funcValue, true); perr == nil && k < len(p2.steps) {
+		if p2, perr := prepare(p.cell.n, p.cell.src, s.decls.known, s.decls.funcValue, true); perr == nil && k < len(p2.steps) {
 			st2 := p2.steps[k]
 			pieces = append(append([]piece(nil), st2.pieces...), piece{text: tail})
-			r = renderFile(fname, header, pieces, s.nameIn(overlay))
+			r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 			err = s.eval(r, p.cell, st.vars)
 			if err != nil && st2.plain != nil && isCompile(err) {
 				pieces = append(append([]piece(nil), st2.plain...), piece{text: tail})
-				r = renderFile(fname, header, pieces, s.nameIn(overlay))
+				r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 				err = s.eval(r, p.cell, false)
 			}
 		}
@@ -956,8 +867,8 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	if err != nil {
 		if st.vars && isCompile(err) {
 			for _, n := range st.names {
-				if _, ok := s.cur[n]; !ok {
-					s.poisoned[n] = true
+				if _, ok := s.decls.cur[n]; !ok {
+					s.decls.poisoned[n] = true
 				}
 			}
 		}
@@ -969,10 +880,8 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	}
 	sort.Strings(redeclared)
 	for n, v := range overlay {
-		s.cur[n] = v
-		s.kind[n] = "var"
-		delete(s.poisoned, n)
-		delete(s.units, n)
+		s.decls.define(n, v, KindVar)
+		delete(s.decls.units, n)
 	}
 	s.follow(c, p.cell, redeclared, old, overlay)
 	return nil
