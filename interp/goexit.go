@@ -47,7 +47,7 @@ func (s *Session) goexitWhere(frames []string) string {
 			continue
 		}
 		line, col, _ := strings.Cut(m[1], ":")
-		r, l, c := s.fileOf(line, col)
+		r, l, c := s.pos.fileOf(line, col)
 		if r == nil {
 			return ""
 		}
@@ -58,7 +58,7 @@ func (s *Session) goexitWhere(frames []string) string {
 		lines := strings.Split(cs.src, "\n")
 		for i := cl; i >= 1 && i <= len(lines); i++ {
 			if strings.Contains(lines[i-1], "Goexit(") {
-				if cs.n == s.n || cs.n == 0 {
+				if cs.n == s.pos.cell() || cs.n == 0 {
 					return fmt.Sprintf("line %d", i)
 				}
 				return fmt.Sprintf("cell %d, line %d", cs.n, i)

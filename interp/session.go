@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,9 +65,7 @@ type Session struct {
 	active   *cellRun // the cell holding state (nil for the prelude)
 	n        int
 	decls    declTable
-	files    map[int]*rendered // by file id, see fileName
-	nextFile int
-	recent   []int // ids of statement files kept for the last cells' panics
+	pos      posMap
 
 	cells *cellRunner // nil until the first cell, and after one is abandoned
 
@@ -91,7 +88,7 @@ func NewSession(opts Options) (*Session, error) {
 	s := &Session{
 		opts:     opts,
 		decls:    newDeclTable(),
-		files:    map[int]*rendered{},
+		pos:      posMap{files: map[int]*rendered{}},
 		traces:   map[int64][]string{},
 		captures: map[string]bool{},
 	}
@@ -541,6 +538,7 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	defer func() { s.active = nil }()
 	s.n++
 	n := s.n
+	s.pos.setCell(n)
 	if paths := autoImports(code, s.decls.known, s.decls.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
 		ip, err := prepare(n, imp, s.decls.known, s.decls.funcValue, false)
@@ -558,7 +556,7 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	for _, w := range p.warnings {
 		out.Stream("stderr", "gokernel: "+w+"\n")
 	}
-	s.forget(n)
+	s.pos.forget(n, s.i.FileSet())
 
 	if err := s.declare(p); err != nil {
 		return b, err
@@ -929,12 +927,7 @@ func (s *Session) evalRaw(name, src string) error {
 func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	// File ids cycle, so line numbers stay under go/scanner's limit for
 	// line directives (1<<30); a reused id's old position map goes.
-	s.nextFile = s.nextFile%maxFiles + 1
-	id := s.nextFile
-	s.files[id] = r
-	if !r.keep {
-		s.recent = append(s.recent, id)
-	}
+	id := s.pos.add(r)
 	// Every file is named _.go for yaegi, whose imports are scoped by file
 	// name (so the prelude's and the cells' imports are seen by every
 	// later cell); a line directive makes its lines unique instead:
@@ -1014,8 +1007,8 @@ func (s *Session) compileErr(msg string, cs *cellSrc) error {
 		return &Error{Ename: "CompileError", Msg: demangle(msg)}
 	}
 	rest := strings.TrimPrefix(msg[m[1]:], ": ")
-	rest = demangle(filePos.ReplaceAllStringFunc(rest, s.mapPos))
-	if r, line, col := s.fileOf(msg[m[2]:m[3]], msg[m[4]:m[5]]); r != nil {
+	rest = demangle(filePos.ReplaceAllStringFunc(rest, s.pos.mapPos))
+	if r, line, col := s.pos.fileOf(msg[m[2]:m[3]], msg[m[4]:m[5]]); r != nil {
 		if c, l, cc := r.position(line, col); c != nil {
 			if c == cs {
 				return compileError("CompileError", c, l, cc, rest)
@@ -1024,39 +1017,6 @@ func (s *Session) compileErr(msg string, cs *cellSrc) error {
 		}
 	}
 	return &Error{Ename: "CompileError", Msg: rest}
-}
-
-// lineBase separates files in yaegi's line numbers (see eval).
-const (
-	lineBase = 10000 // lines per file, at most
-	maxFiles = 100000
-)
-
-// filePos finds yaegi positions of our files: "300002:15".
-var filePos = regexp.MustCompile(`(?:_\.go:)?\b(\d{5,})(?::(\d+))?\b`)
-
-func (s *Session) fileOf(lineStr, colStr string) (*rendered, int, int) {
-	line, _ := strconv.Atoi(lineStr)
-	col, _ := strconv.Atoi(colStr)
-	r := s.files[line/lineBase]
-	return r, line % lineBase, col
-}
-
-// mapPos rewrites "300002:15" as "line 2:15" (or "cell 3, line 2:15" for
-// code from another cell).
-func (s *Session) mapPos(pos string) string {
-	m := filePos.FindStringSubmatch(pos)
-	r, line, col := s.fileOf(m[1], m[2])
-	if r == nil {
-		return pos
-	}
-	if c, l, cc := r.position(line, col); c != nil {
-		if c.n == s.n || c.n == 0 {
-			return fmt.Sprintf("line %d:%d", l, cc)
-		}
-		return fmt.Sprintf("cell %d, line %d:%d", c.n, l, cc)
-	}
-	return pos
 }
 
 var frameLine = regexp.MustCompile(`^(?:_\.go:)?(\d+(?::\d+)?): panic: (.*)$`)
@@ -1083,7 +1043,7 @@ func (s *Session) panicError(v any, frames []string) error {
 		if fn == "init" || fn == "main" {
 			fn = "cell"
 		}
-		e.Trace = append(e.Trace, fmt.Sprintf("  %s  in %s", s.mapPos(m[1]), demangle(fn)))
+		e.Trace = append(e.Trace, fmt.Sprintf("  %s  in %s", s.pos.mapPos(m[1]), demangle(fn)))
 	}
 	if len(frames) == 0 {
 		e.Trace = e.Trace[:1]
@@ -1110,26 +1070,6 @@ func (s *Session) takeTrace(gid int64) []string {
 	t := s.traces[gid]
 	delete(s.traces, gid)
 	return t
-}
-
-// forget drops position maps of statement files of old cells;
-// declaration files stay (their functions may still panic).
-func (s *Session) forget(n int) {
-	const keep = 64
-	kept := s.recent[:0]
-	for _, id := range s.recent {
-		if r := s.files[id]; r != nil && r.cell < n-keep {
-			delete(s.files, id)
-			if r.tf != nil {
-				// Its line table, kept by yaegi's FileSet forever otherwise
-				// (see yaegiframe.DropDebugTrees).
-				s.i.FileSet().RemoveFile(r.tf)
-			}
-			continue
-		}
-		kept = append(kept, id)
-	}
-	s.recent = kept
 }
 
 func publisherOf(c *rt.Cell) mime.Publisher {
