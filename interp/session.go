@@ -61,11 +61,11 @@ type Session struct {
 	// while a cell is prepared, compiled and its tables updated, never
 	// while the cell's code runs (see eval), so a cell abandoned where an
 	// interrupt cannot reach holds nothing the next cell needs.
-	state    sync.Mutex
-	active   *cellRun // the cell holding state (nil for the prelude)
-	n        int
-	decls    declTable
-	pos      posMap
+	state  sync.Mutex
+	active *cellRun // the cell holding state (nil for the prelude)
+	n      int
+	decls  declTable
+	pos    posMap
 
 	cells *cellRunner // nil until the first cell, and after one is abandoned
 
