@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -47,37 +46,37 @@ type Options struct {
 
 // A Session is one interpreter: declarations persist from cell to cell.
 // Execute is meant to be called from one goroutine at a time; goroutines
-// cells start keep running between cells.
+// cells start keep running between cells. Abandon and Stuck may be called
+// from any goroutine. Which part owns what is in the package doc.
 type Session struct {
-	mu   sync.Mutex // one Execute at a time
 	opts Options
 	i    *yaegi.Interpreter
 
-	runMu   sync.Mutex // running, for Abandon (which must not wait for mu)
-	running *cellRun   // the cell Execute is waiting for, or nil
+	// The runner (runner.go).
+	mu      sync.Mutex  // one Execute at a time; guards cells
+	cells   *cellRunner // nil until the first cell, and after one is abandoned
+	runMu   sync.Mutex  // running, for Abandon (which must not wait for mu)
+	running *cellRun    // the cell Execute is waiting for, or nil
 	stuck   atomic.Int32
 
-	// state protects the tables below and yaegi's compiler. It is held
-	// while a cell is prepared, compiled and its tables updated, never
-	// while the cell's code runs (see eval), so a cell abandoned where an
-	// interrupt cannot reach holds nothing the next cell needs.
-	state  sync.Mutex
-	active *cellRun // the cell holding state (nil for the prelude)
-	n      int
-	decls  declTable
-	pos    posMap
+	// state protects what follows up to the next blank line, and yaegi's
+	// compiler. It is held while a cell is prepared, compiled and its
+	// tables updated, never while the cell's code runs (see eval), so a
+	// cell abandoned where an interrupt cannot reach holds nothing the
+	// next cell needs.
+	state    sync.Mutex
+	active   *cellRun           // the cell holding state (nil for the prelude)
+	n        int                // cells begun
+	decls    declTable          // the notebook's declarations (decls.go)
+	captures map[string]bool    // names mentioned in some func literal (retain.go)
+	frame    yaegiframe.Frame   // yaegi's global frame (retain.go)
+	syms     yaegiframe.Symbols // package main's symbols, once found (globalVar)
 
-	cells *cellRunner // nil until the first cell, and after one is abandoned
-
-	captures map[string]bool    // names mentioned in some func literal (see retain.go)
-	frame    yaegiframe.Frame   // yaegi's global frame (see retain.go)
-	syms     yaegiframe.Symbols // package main's symbols, once found (see globalVar)
+	pos    posMap     // positions back to cells (positions.go); own lock
+	traces traceTable // yaegi's panic frame lines, by goroutine (stdio.go); own lock
 
 	declMu   sync.Mutex
 	declared []string // cells that declared something, for completion
-
-	traceMu sync.Mutex
-	traces  map[int64][]string // goroutine -> yaegi panic frame lines
 }
 
 const hostPath = "gokernel/cellrt"
@@ -89,7 +88,7 @@ func NewSession(opts Options) (*Session, error) {
 		opts:     opts,
 		decls:    newDeclTable(),
 		pos:      posMap{files: map[int]*rendered{}},
-		traces:   map[int64][]string{},
+		traces:   traceTable{m: map[int64][]string{}},
 		captures: map[string]bool{},
 	}
 	gopath := opts.GOPATH
@@ -326,208 +325,6 @@ func overrides() yaegi.Exports {
 		},
 	}
 }
-
-// Execute runs one cell. It returns the cell's final value (a zero Bundle
-// if it has none) or an *Error. Cancelling ctx interrupts the cell
-// (rt.Cell.Interrupt) and Execute goes on waiting for it to unwind: it has
-// no timer of its own. A cell stuck where an interrupt cannot reach (inside
-// compiled code that never returns) is left behind with Abandon, by the
-// layer that decides when to give up and can restart the process.
-func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if out == nil {
-		out = discard{}
-	}
-	run := &cellRun{Publisher: out, started: make(chan struct{}), done: make(chan cellResult, 1), abandon: make(chan struct{})}
-	s.runner().jobs <- cellJob{code: code, run: run}
-	<-run.started
-	s.runMu.Lock()
-	s.running = run
-	s.runMu.Unlock()
-	defer func() {
-		s.runMu.Lock()
-		s.running = nil
-		s.runMu.Unlock()
-	}()
-	var r cellResult
-	select {
-	case r = <-run.done:
-	case <-run.abandon:
-		return s.abandoned(run)
-	case <-ctx.Done():
-		run.cell.Interrupt()
-		select {
-		case r = <-run.done:
-			if r.err == nil {
-				r.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
-			}
-		case <-run.abandon:
-			return s.abandoned(run)
-		}
-	}
-	if r.runnerGone {
-		s.abandonRunner()
-	}
-	return r.b, r.err
-}
-
-// abandoned ends Execute for a cell Abandon left running.
-func (s *Session) abandoned(run *cellRun) (mime.Bundle, error) {
-	select {
-	case r := <-run.done: // it ended after all
-		if r.runnerGone {
-			s.abandonRunner()
-		}
-		return r.b, r.err
-	default:
-	}
-	s.abandonRunner()
-	return mime.Bundle{}, &Error{Ename: "Interrupted", Msg: "interrupted, but the cell is stuck where an interrupt cannot reach " +
-		"(inside compiled code that does not return); it was left running on its own and the session goes on " +
-		"with everything defined before it"}
-}
-
-// Abandon leaves the running cell, if any, to itself: it goes on running
-// on its own goroutine (interrupted, so it stops at the first point an
-// interrupt can reach, if it ever gets there), the pending Execute returns
-// at once with an Interrupted error, and the next Execute runs normally.
-// It reports whether a cell was abandoned. It may be called from any
-// goroutine, while Execute waits.
-func (s *Session) Abandon() bool {
-	s.runMu.Lock()
-	run := s.running
-	s.runMu.Unlock()
-	if run == nil {
-		return false
-	}
-	run.mu.Lock()
-	defer run.mu.Unlock()
-	if run.finished || run.abandoned.Load() {
-		return false
-	}
-	run.abandoned.Store(true)
-	s.stuck.Add(1)
-	run.cell.Interrupt()
-	close(run.abandon)
-	return true
-}
-
-// Stuck returns how many abandoned cells are still running.
-func (s *Session) Stuck() int { return int(s.stuck.Load()) }
-
-// A cellRun is one cell being run: what Execute, Abandon and the goroutine
-// running the cell share. The rt.Cell's Value is the cellRun, so output
-// routed by goroutine (rt.Output) reaches its Publisher.
-type cellRun struct {
-	mime.Publisher
-	cell    *rt.Cell
-	gid     int64         // the goroutine running the cell
-	started chan struct{} // closed once cell and gid are set
-	done    chan cellResult
-	abandon chan struct{} // closed by Abandon
-
-	// Set on the cell's goroutine by its final-value step (setResult).
-	result mime.Bundle
-	resSet bool
-
-	abandoned atomic.Bool // read by eval, which then leaves the session's tables alone
-	mu        sync.Mutex  // finished against abandoned: the stuck count is right
-	finished  bool
-}
-
-// errAbandoned unwinds a cell that came back after Abandon, past every
-// table update on the way.
-var errAbandoned = &Error{Ename: "Interrupted", Msg: "interrupted (the cell had been abandoned)"}
-
-type cellResult struct {
-	b          mime.Bundle
-	err        error
-	runnerGone bool // the cell ended its goroutine (runtime.Goexit)
-}
-
-type cellJob struct {
-	code string
-	run  *cellRun
-}
-
-// A cellRunner is the goroutine that runs cells, one after another. Cells
-// run on a goroutine of their own, not Execute's caller, so that a cell
-// stuck where it cannot be stopped can be left behind. One long-lived
-// goroutine rather than one per cell: its stack has grown to what
-// interpreted code needs once, and its id is looked up once.
-type cellRunner struct {
-	jobs chan cellJob
-}
-
-func (s *Session) runner() *cellRunner {
-	if s.cells == nil {
-		r := &cellRunner{jobs: make(chan cellJob)}
-		go s.runCells(r)
-		s.cells = r
-	}
-	return s.cells
-}
-
-// Close stops the goroutine that runs the session's cells, once the
-// current cell (if any) is done. Goroutines cells started are not stopped.
-// A closed session starts a new runner if Execute is called again.
-func (s *Session) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.abandonRunner()
-}
-
-// abandonRunner leaves the current runner to its stuck cell: the next
-// cell starts a new one. The old one exits if its cell ever returns.
-func (s *Session) abandonRunner() {
-	if s.cells != nil {
-		close(s.cells.jobs)
-		s.cells = nil
-	}
-}
-
-func (s *Session) runCells(r *cellRunner) {
-	gid := rt.GoID()
-	for j := range r.jobs {
-		s.runCell(gid, j)
-	}
-}
-
-func (s *Session) runCell(gid int64, j cellJob) {
-	run := j.run
-	run.gid = gid
-	run.cell = rt.BeginCellOn(gid, run)
-	close(run.started)
-	var r cellResult
-	returned := false
-	defer func() {
-		if !returned {
-			// Only runtime.Goexit ends a goroutine without returning or
-			// panicking (run recovers every panic): this goroutine is
-			// going away, and the next cell needs a new one.
-			r = cellResult{err: goexitError(""), runnerGone: true}
-		}
-		run.cell.End()
-		run.mu.Lock()
-		run.finished = true
-		if run.abandoned.Load() {
-			s.stuck.Add(-1)
-		}
-		run.mu.Unlock()
-		run.done <- r
-	}()
-	r.b, r.err = s.run(run, j.code)
-	returned = true
-}
-
-type discard struct{}
-
-func (discard) Stream(string, string)              {}
-func (discard) Display(mime.Bundle, string)        {}
-func (discard) Update(mime.Bundle, string)         {}
-func (discard) Clear(bool)                         {}
-func (discard) Input(string, bool) (string, error) { return "", mime.ErrNoStdin }
 
 // run preprocesses and evaluates a cell on the cell's goroutine.
 func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
@@ -971,7 +768,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	} else { // the prelude, on NewSession's caller
 		gid = rt.GoID()
 	}
-	s.takeTrace(gid)
+	s.traces.take(gid)
 	// The cell's code runs without the lock (yaegi's Execute holds none
 	// of its own while running either: its mutex guards compilation and
 	// resizing the global frame). An abandoned cell is left inside
@@ -996,7 +793,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	}
 	var yp yaegi.Panic
 	if errors.As(xerr, &yp) {
-		return s.panicError(yp.Value, s.takeTrace(gid))
+		return s.panicError(yp.Value, s.traces.take(gid))
 	}
 	return s.compileErr(xerr.Error(), cs)
 }
@@ -1054,7 +851,7 @@ func (s *Session) panicError(v any, frames []string) error {
 // goroutinePanic shows a panic in a goroutine a cell started as an error
 // under that cell (stderr stream), and keeps the session alive.
 func (s *Session) goroutinePanic(c *rt.Cell, p *rt.Panic) {
-	err := s.panicError(p.Value, s.takeTrace(rt.GoID())).(*Error)
+	err := s.panicError(p.Value, s.traces.take(rt.GoID())).(*Error)
 	text := "panic in a goroutine: " + err.Msg + "\n"
 	if len(err.Trace) > 1 {
 		text += strings.Join(err.Trace[1:], "\n") + "\n"
@@ -1062,91 +859,4 @@ func (s *Session) goroutinePanic(c *rt.Cell, p *rt.Panic) {
 	if pub := publisherOf(c); pub != nil {
 		pub.Stream("stderr", text)
 	}
-}
-
-func (s *Session) takeTrace(gid int64) []string {
-	s.traceMu.Lock()
-	defer s.traceMu.Unlock()
-	t := s.traces[gid]
-	delete(s.traces, gid)
-	return t
-}
-
-func publisherOf(c *rt.Cell) mime.Publisher {
-	if c == nil {
-		c = rt.Last()
-	}
-	if c == nil {
-		return nil
-	}
-	p, _ := c.Value.(mime.Publisher)
-	return p
-}
-
-// router sends what cells print to the Publisher of the writing
-// goroutine's cell.
-type router struct {
-	s    *Session
-	name string
-}
-
-func (r *router) Write(p []byte) (int, error) {
-	if pub := publisherOf(rt.Output()); pub != nil {
-		pub.Stream(r.name, string(p))
-	}
-	return len(p), nil
-}
-
-// filter keeps yaegi's own panic-frame diagnostics ("3:15: panic:
-// main.f(...)") out of the cell's stderr and keeps them for the traceback.
-type filter struct {
-	s *Session
-	w io.Writer
-}
-
-func (f *filter) Write(p []byte) (int, error) {
-	line := strings.TrimSuffix(string(p), "\n")
-	if !strings.Contains(line, "\n") && frameLine.MatchString(line) {
-		gid := rt.GoID()
-		if c := rt.Current(); c != nil && c.Interrupted() {
-			// An interrupted goroutine unwinding: its frames are never
-			// shown, and a storm of them would fill the table.
-			return len(p), nil
-		}
-		f.s.traceMu.Lock()
-		if t := f.s.traces[gid]; len(t) < 64 {
-			f.s.traces[gid] = append(t, line)
-		}
-		f.s.traceMu.Unlock()
-		return len(p), nil
-	}
-	return f.w.Write(p)
-}
-
-// stdinReader reads os.Stdin and fmt.Scan* input through the cell's
-// Publisher.Input (an input_request to the frontend).
-type stdinReader struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (r *stdinReader) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.buf) == 0 {
-		pub := publisherOf(rt.Current())
-		if pub == nil {
-			return 0, io.EOF
-		}
-		done := rt.Blocking()
-		line, err := pub.Input("", false)
-		done()
-		if err != nil {
-			return 0, fmt.Errorf("interp: reading stdin: %w", err)
-		}
-		r.buf = []byte(line + "\n")
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
 }
