@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,33 @@ func TestInterruptWaits(t *testing.T) {
 	}
 	if s.Stuck() != 0 {
 		t.Errorf("Stuck() = %d, want 0", s.Stuck())
+	}
+}
+
+// TestGoexitFromCompiledCode: runtime.Goexit called by compiled code on
+// the cell's goroutine really ends that goroutine; the cell ends with a
+// Goexit error and the next cell runs on a new one, state kept.
+func TestGoexitFromCompiledCode(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.i.Use(yaegi.Exports{"exittest/exittest": {"Exit": reflect.ValueOf(runtime.Goexit)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Execute(context.Background(), "import \"exittest\"\nkeep := 3", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Execute(context.Background(), "exittest.Exit()", nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Ename != "Goexit" {
+		t.Fatalf("got %#v, want a Goexit error", err)
+	}
+	rec := &mime.Recorder{}
+	if _, err := s.Execute(context.Background(), "fmt.Println(keep)", rec); err != nil {
+		t.Fatal(err)
+	}
+	if out := rec.Outputs(); len(out) != 1 || out[0].Text != "3\n" {
+		t.Errorf("next cell printed %+v, want 3", out)
 	}
 }
