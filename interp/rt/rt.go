@@ -405,11 +405,17 @@ var peakGo atomic.Int64 // the most goroutines started with Go running at once, 
 func goroutineExited() {
 	n := liveGo.Add(-1)
 	if p := peakGo.Load(); p >= stormSize && n <= p/16 && peakGo.CompareAndSwap(p, n) {
-		// Once the exiting goroutines are gone: the collection frees
-		// their stacks, FreeOSMemory returns them.
+		// Once the storm has died down (no goroutine left, or none
+		// exiting any more): the collection frees their stacks,
+		// FreeOSMemory returns them.
 		go func() {
-			for liveGo.Load() > n {
-				time.Sleep(10 * time.Millisecond)
+			for prev := liveGo.Load(); prev > 0; {
+				time.Sleep(20 * time.Millisecond)
+				now := liveGo.Load()
+				if now >= prev {
+					break
+				}
+				prev = now
 			}
 			debug.FreeOSMemory()
 			trims.Add(1)

@@ -1,9 +1,9 @@
 // Command storm measures how a session copes with a storm of goroutines:
 // a cell starts n goroutines that sleep (or spin), then is interrupted. It
 // prints the time to start them, the time from the interrupt until the
-// cell returned and until every goroutine had exited (idle), and the
-// process's RSS before, during and after (after the goroutines exited,
-// and again once their memory was given back).
+// cell returned, until every goroutine had exited (idle) and until their
+// memory was given back (rt.Trims), and the process's RSS before, during
+// and after.
 //
 //	go run ./interp/benchmarks/storm -n 1000000 -mode sleep
 //	go run ./interp/benchmarks/storm -n 1000000 -mode spin
@@ -71,6 +71,7 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	trims := rt.Trims()
 	t0 := time.Now()
 	cancel()
 	err = <-done
@@ -80,8 +81,11 @@ func main() {
 	}
 	fmt.Printf("idle after:            %v\n", time.Since(t0).Round(time.Millisecond))
 	fmt.Printf("RSS after exit:        %s\n", rss())
-	time.Sleep(1500 * time.Millisecond)
-	fmt.Printf("RSS 1.5 s later:       %s\n", rss())
+	for deadline := time.Now().Add(30 * time.Second); rt.Trims() == trims && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("memory given back:     %v after the interrupt (rt.Trims %d)\n", time.Since(t0).Round(time.Millisecond), rt.Trims())
+	fmt.Printf("RSS then:              %s\n", rss())
 }
 
 func rss() string {
