@@ -87,8 +87,8 @@ func (r *CellRuntime) Func(name string) (any, error) {
 		}
 		return nil, fmt.Errorf("interp: the notebook declares no function %q", name)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.runner.mu.Lock() // no cell runs meanwhile
+	defer s.runner.mu.Unlock()
 	s.state.Lock() // yaegi's compiler
 	defer s.state.Unlock()
 	v, err := s.i.Eval(internal)

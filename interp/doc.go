@@ -52,13 +52,14 @@
 //
 // A Session is made of parts that each have one job and their own tests:
 //
-//   - the runner (runner.go: Execute, Abandon, Stuck, cellRun) runs cells on
-//     a goroutine of its own and owns the interrupt protocol: cancelling
-//     ctx interrupts the cell and Execute waits on, with no timer; a cell
-//     stuck where no interrupt reaches is left behind by Abandon, called by
-//     the layer that can restart the process (the worker client), which
-//     alone decides when to give up. Session.mu makes Execute one at a
-//     time; Session.runMu lets Abandon find the running cell;
+//   - the runner (runner.go: runner, cellRun; Session.Execute, Abandon,
+//     Stuck) runs cells on a goroutine of its own and owns the interrupt
+//     protocol: cancelling ctx interrupts the cell and Execute waits on,
+//     with no timer; a cell stuck where no interrupt reaches is left behind
+//     by Abandon, called by the layer that can restart the process (the
+//     worker client), which alone decides when to give up. It knows
+//     nothing of yaegi (it calls Session.run). runner.mu makes Execute one
+//     at a time; runner.runMu lets Abandon find the running cell;
 //   - the declarations (decls.go: declTable, Kind) are the notebook's names,
 //     their kinds, versions and templates, under Session.state;
 //   - the compiler side (session.go: run, declare, runStep, eval) prepares

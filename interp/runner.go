@@ -12,11 +12,25 @@ import (
 // The runner: Execute hands each cell to a goroutine that runs cells one
 // after another (cellRunner), waits for it, interrupts it when ctx is
 // cancelled and waits on; Abandon, from any goroutine, leaves a stuck cell
-// behind. Locks: Session.mu makes Execute (and Close) one at a time and
-// guards the runner; Session.runMu guards the running cell for Abandon,
+// behind. Locks: runner.mu makes Execute (and Close) one at a time and
+// guards the goroutine; runner.runMu guards the running cell for Abandon,
 // which must not wait for mu; cellRun.mu orders a cell's end against its
 // abandonment, so the stuck count is right. The cell's code runs under
 // none of them, nor under the state lock (see Session.eval).
+
+// A runner runs cells one after another on a goroutine of its own
+// (cellRunner), and owns the interrupt protocol. It knows nothing of yaegi:
+// run is what running a cell's code means (Session.run), so it is tested
+// alone with a fake (TestRunnerAlone).
+type runner struct {
+	run func(run *cellRun, code string) (mime.Bundle, error)
+
+	mu      sync.Mutex  // one execute at a time; guards cells
+	cells   *cellRunner // nil until the first cell, and after one is abandoned
+	runMu   sync.Mutex  // running, for abandon (which must not wait for mu)
+	running *cellRun    // the cell execute is waiting for, or nil
+	stuck   atomic.Int32
+}
 
 // Execute runs one cell. It returns the cell's final value (a zero Bundle
 // if it has none) or an *Error. Cancelling ctx interrupts the cell
@@ -25,13 +39,34 @@ import (
 // compiled code that never returns) is left behind with Abandon, by the
 // layer that decides when to give up and can restart the process.
 func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+	return s.runner.execute(ctx, code, out)
+}
+
+// Abandon leaves the running cell, if any, to itself: it goes on running
+// on its own goroutine (interrupted, so it stops at the first point an
+// interrupt can reach, if it ever gets there), the pending Execute returns
+// at once with an Interrupted error, and the next Execute runs normally.
+// It reports whether a cell was abandoned. It may be called from any
+// goroutine, while Execute waits.
+func (s *Session) Abandon() bool { return s.runner.abandon() }
+
+// Stuck returns how many abandoned cells are still running.
+func (s *Session) Stuck() int { return s.runner.stuckCells() }
+
+// Close stops the goroutine that runs the session's cells, once the
+// current cell (if any) is done. Goroutines cells started are not stopped.
+// A closed session starts a new runner if Execute is called again.
+func (s *Session) Close() { s.runner.close() }
+
+// execute is Session.Execute.
+func (s *runner) execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if out == nil {
 		out = discard{}
 	}
 	run := &cellRun{Publisher: out, started: make(chan struct{}), done: make(chan cellResult, 1), abandon: make(chan struct{})}
-	s.runner().jobs <- cellJob{code: code, run: run}
+	s.lane().jobs <- cellJob{code: code, run: run}
 	<-run.started
 	s.runMu.Lock()
 	s.running = run
@@ -41,36 +76,36 @@ func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) 
 		s.running = nil
 		s.runMu.Unlock()
 	}()
-	var r cellResult
+	var res cellResult
 	select {
-	case r = <-run.done:
+	case res = <-run.done:
 	case <-run.abandon:
 		return s.abandoned(run)
 	case <-ctx.Done():
 		run.cell.Interrupt()
 		select {
-		case r = <-run.done:
-			if r.err == nil {
-				r.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
+		case res = <-run.done:
+			if res.err == nil {
+				res.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
 			}
 		case <-run.abandon:
 			return s.abandoned(run)
 		}
 	}
-	if r.runnerGone {
+	if res.runnerGone {
 		s.abandonRunner()
 	}
-	return r.b, r.err
+	return res.b, res.err
 }
 
 // abandoned ends Execute for a cell Abandon left running.
-func (s *Session) abandoned(run *cellRun) (mime.Bundle, error) {
+func (s *runner) abandoned(run *cellRun) (mime.Bundle, error) {
 	select {
-	case r := <-run.done: // it ended after all
-		if r.runnerGone {
+	case res := <-run.done: // it ended after all
+		if res.runnerGone {
 			s.abandonRunner()
 		}
-		return r.b, r.err
+		return res.b, res.err
 	default:
 	}
 	s.abandonRunner()
@@ -79,13 +114,8 @@ func (s *Session) abandoned(run *cellRun) (mime.Bundle, error) {
 		"with everything defined before it"}
 }
 
-// Abandon leaves the running cell, if any, to itself: it goes on running
-// on its own goroutine (interrupted, so it stops at the first point an
-// interrupt can reach, if it ever gets there), the pending Execute returns
-// at once with an Interrupted error, and the next Execute runs normally.
-// It reports whether a cell was abandoned. It may be called from any
-// goroutine, while Execute waits.
-func (s *Session) Abandon() bool {
+// abandon is Session.Abandon.
+func (s *runner) abandon() bool {
 	s.runMu.Lock()
 	run := s.running
 	s.runMu.Unlock()
@@ -104,8 +134,8 @@ func (s *Session) Abandon() bool {
 	return true
 }
 
-// Stuck returns how many abandoned cells are still running.
-func (s *Session) Stuck() int { return int(s.stuck.Load()) }
+// stuckCells is Session.Stuck.
+func (s *runner) stuckCells() int { return int(s.stuck.Load()) }
 
 // A cellRun is one cell being run: what Execute, Abandon and the goroutine
 // running the cell share. The rt.Cell's Value is the cellRun, so output
@@ -151,7 +181,7 @@ type cellRunner struct {
 	jobs chan cellJob
 }
 
-func (s *Session) runner() *cellRunner {
+func (s *runner) lane() *cellRunner {
 	if s.cells == nil {
 		r := &cellRunner{jobs: make(chan cellJob)}
 		go s.runCells(r)
@@ -160,10 +190,8 @@ func (s *Session) runner() *cellRunner {
 	return s.cells
 }
 
-// Close stops the goroutine that runs the session's cells, once the
-// current cell (if any) is done. Goroutines cells started are not stopped.
-// A closed session starts a new runner if Execute is called again.
-func (s *Session) Close() {
+// close is Session.Close.
+func (s *runner) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.abandonRunner()
@@ -171,33 +199,33 @@ func (s *Session) Close() {
 
 // abandonRunner leaves the current runner to its stuck cell: the next
 // cell starts a new one. The old one exits if its cell ever returns.
-func (s *Session) abandonRunner() {
+func (s *runner) abandonRunner() {
 	if s.cells != nil {
 		close(s.cells.jobs)
 		s.cells = nil
 	}
 }
 
-func (s *Session) runCells(r *cellRunner) {
+func (s *runner) runCells(l *cellRunner) {
 	gid := rt.GoID()
-	for j := range r.jobs {
+	for j := range l.jobs {
 		s.runCell(gid, j)
 	}
 }
 
-func (s *Session) runCell(gid int64, j cellJob) {
+func (s *runner) runCell(gid int64, j cellJob) {
 	run := j.run
 	run.gid = gid
 	run.cell = rt.BeginCellOn(gid, run)
 	close(run.started)
-	var r cellResult
+	var res cellResult
 	returned := false
 	defer func() {
 		if !returned {
 			// Only runtime.Goexit ends a goroutine without returning or
 			// panicking (run recovers every panic): this goroutine is
 			// going away, and the next cell needs a new one.
-			r = cellResult{err: goexitError(""), runnerGone: true}
+			res = cellResult{err: goexitError(""), runnerGone: true}
 		}
 		run.cell.End()
 		run.mu.Lock()
@@ -206,8 +234,8 @@ func (s *Session) runCell(gid int64, j cellJob) {
 			s.stuck.Add(-1)
 		}
 		run.mu.Unlock()
-		run.done <- r
+		run.done <- res
 	}()
-	r.b, r.err = s.run(run, j.code)
+	res.b, res.err = s.run(run, j.code)
 	returned = true
 }

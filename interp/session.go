@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gokernel/gokernel/interp/display"
 	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
@@ -52,12 +51,7 @@ type Session struct {
 	opts Options
 	i    *yaegi.Interpreter
 
-	// The runner (runner.go).
-	mu      sync.Mutex  // one Execute at a time; guards cells
-	cells   *cellRunner // nil until the first cell, and after one is abandoned
-	runMu   sync.Mutex  // running, for Abandon (which must not wait for mu)
-	running *cellRun    // the cell Execute is waiting for, or nil
-	stuck   atomic.Int32
+	runner runner // runs cells, owns the interrupt protocol (runner.go)
 
 	// state protects what follows up to the next blank line, and yaegi's
 	// compiler. It is held while a cell is prepared, compiled and its
@@ -91,6 +85,7 @@ func NewSession(opts Options) (*Session, error) {
 		traces:   traceTable{m: map[int64][]string{}},
 		captures: map[string]bool{},
 	}
+	s.runner.run = s.run
 	gopath := opts.GOPATH
 	if gopath == "" {
 		gopath = DefaultGOPATH()
