@@ -4,7 +4,7 @@
 //
 //	for ... { body }        becomes  for ... { rt.Tick(); body }
 //	func f() { body }       becomes  func f() { rt.Tick(); body }
-//	go f(x)                 becomes  rt.Go(func() { f(x) })   (arguments evaluated first)
+//	go f(x)                 becomes  rt.GoStatement(func() { f(x) })   (arguments evaluated first)
 //	time.Sleep(d)           resolves to rt.Sleep(d)
 //
 // and compiled helper packages (the concurrency models, the workloads) call
@@ -19,7 +19,12 @@
 //     blocking calls (Blocking, Sleep), where CPython releases the GIL.
 //   - Goroutine ownership: Go records which cell started a goroutine, so its
 //     output can be shown under that cell and its panics reported there
-//     instead of killing the process.
+//     instead of killing the process. The table is keyed by goroutine id,
+//     read from the runtime's goroutine record (GoID, goid.go), and costs a
+//     map entry per goroutine: a cell that starts a million goroutines is
+//     interrupted at the cost of waking each once (a go statement's
+//     goroutine then ends with runtime.Goexit, see GoStatement), and the
+//     memory of such a storm is given back once it is gone (Trims).
 //
 // Tick's fast path is one atomic load; everything else happens only while
 // an interrupt or a scheduler request is pending.

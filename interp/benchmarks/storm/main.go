@@ -5,8 +5,12 @@
 // memory was given back (rt.Trims), and the process's RSS before, during
 // and after.
 //
-//	go run ./interp/benchmarks/storm -n 1000000 -mode sleep
-//	go run ./interp/benchmarks/storm -n 1000000 -mode spin
+//	go run ./interp/benchmarks/storm -n 100000 -mode sleep
+//	go run ./interp/benchmarks/storm -n 100000 -mode spin
+//
+// Each goroutine of an interpreted go statement needs some 20 KB of stack
+// (yaegi's frames), so a million need 20 GB at the peak: mind the
+// machine's memory before running -n 1000000.
 package main
 
 import (
