@@ -71,6 +71,9 @@
 //     read them at any time;
 //   - the cell's stdio (stdio.go: router, filter, stdinReader, traceTable)
 //     routes output to the Publisher of the writing goroutine's cell;
+//   - the host (host.go) is what cells see besides their code: the
+//     prelude, the functions the preprocessor's rewrites call, and the
+//     standard-library symbols replaced (time.Sleep, runtime.Goexit, ...);
 //   - everything that reads or writes yaegi's unexported fields is in
 //     internal/yaegiframe; retain.go decides which slots to free.
 //
