@@ -171,6 +171,10 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	s.n++
 	n := s.n
 	s.pos.setCell(n)
+	defer func() { err = explain(n, code, err) }() // yaegi's failures in go build's words (diagnose.go)
+	if err := precheck(n, code, s.decls.known, s.decls.importedName, s.importKeys); err != nil {
+		return b, err
+	}
 	if paths := autoImports(code, s.decls.known, s.decls.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
 		ip, err := prepare(n, imp, s.decls.known, s.decls.funcValue, false)

@@ -3,8 +3,14 @@
 // ZeroMQ: it is `gokernel execute`.
 //
 //	nb, err := nbexec.Read("lesson.ipynb")
+//	err = nb.Parameterize([]nbexec.Param{{Name: "n", Value: "1000"}}) // as papermill's -p
+//	err = nbexec.CheckWritable("out.ipynb")                          // before anything runs
 //	res, err := nbexec.Run(ctx, nb, ev, nbexec.Options{})
-//	err = nb.Write("lesson.ipynb")
+//	err = nb.Write("out.ipynb") // atomic, through symlinks, keeping the mode
+//
+// Run clears every code cell first, so a notebook saved after a run that
+// stopped early (an error, an interrupt) holds this run's outputs and no
+// other: the cells after the stop are empty.
 //
 // The outputs are those a frontend would save: consecutive stream writes to
 // one stream become one output, update_display_data replaces the outputs
@@ -94,22 +100,14 @@ func (nb *Notebook) Bytes() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Write saves the notebook to path (through a temporary file, so a failed
-// write never leaves half a notebook).
+// Write saves the notebook to path without ever leaving half a notebook
+// there, and without touching any other file: see WriteFile.
 func (nb *Notebook) Write(path string) error {
 	b, err := nb.Bytes()
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("nbexec: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("nbexec: %w", err)
-	}
-	return nil
+	return WriteFile(path, b)
 }
 
 // Cells returns the notebook's cells.
@@ -161,21 +159,24 @@ type Options struct {
 	Progress func(index, total int, source string)
 }
 
-// A CellError is the error of a cell that failed.
+// A CellError is the error of a cell that failed or was interrupted.
 type CellError struct {
-	Index     int // index of the cell in the notebook
-	Ename     string
-	Evalue    string
-	Traceback []string
+	Index       int // index of the cell in the notebook (0-based; markdown cells count)
+	Count       int // its execution count, In [Count]
+	Ename       string
+	Evalue      string
+	Traceback   []string
+	Interrupted bool // the run's context was cancelled while the cell ran
 }
 
 func (e *CellError) Error() string {
-	return fmt.Sprintf("nbexec: cell %d raised %s: %s", e.Index, e.Ename, e.Evalue)
+	return fmt.Sprintf("nbexec: cell %d (In [%d]) raised %s: %s", e.Index+1, e.Count, e.Ename, e.Evalue)
 }
 
 // Result summarises a run.
 type Result struct {
-	Executed int
+	Cells    int // code cells with code, those a full run executes
+	Executed int // of which ran (the one that failed or was interrupted included)
 	Errors   []*CellError
 	Elapsed  time.Duration
 }
@@ -183,39 +184,46 @@ type Result struct {
 // Run executes the notebook's code cells in order and stores their outputs.
 // It returns the first cell error unless Options.AllowErrors is set, in which
 // case all errors are in Result.Errors and the error is nil.
+//
+// Cancelling ctx interrupts the running cell and ends the run: the error is
+// then a *CellError with Interrupted set, or, if no cell was running, one
+// that wraps ctx.Err().
+//
+// Every code cell's outputs and execution count are cleared before the
+// first cell runs, as papermill does: a run that stops early (an error, an
+// interrupt) leaves the cells after the stop empty, never with outputs of an
+// earlier run beside this run's.
 func Run(ctx context.Context, nb *Notebook, ev kernel.Evaluator, o Options) (Result, error) {
 	start := time.Now()
 	var res Result
 	cells := nb.Cells()
-	code := 0
 	for _, c := range cells {
-		if c["cell_type"] == "code" {
-			code++
+		if c["cell_type"] != "code" {
+			continue
+		}
+		c["outputs"] = []any{}
+		c["execution_count"] = nil
+		if strings.TrimSpace(Source(c)) != "" {
+			res.Cells++
 		}
 	}
 	col := &collector{byID: map[string][]*output{}}
 	count := 0
 	for i, c := range cells {
-		if c["cell_type"] != "code" {
+		src := Source(c)
+		if c["cell_type"] != "code" || strings.TrimSpace(src) == "" {
 			continue
 		}
-		src := Source(c)
-		c["outputs"] = []any{}
-		if strings.TrimSpace(src) == "" {
-			c["execution_count"] = nil
-			continue
+		if err := ctx.Err(); err != nil {
+			res.Elapsed = time.Since(start)
+			return res, fmt.Errorf("nbexec: interrupted before cell %d: %w", i+1, err)
 		}
 		count++
 		if o.Progress != nil {
-			o.Progress(count, code, src)
-		}
-		cctx, cancel := ctx, context.CancelFunc(func() {})
-		if o.CellTimeout > 0 {
-			cctx, cancel = context.WithTimeout(ctx, o.CellTimeout)
+			o.Progress(count, res.Cells, src)
 		}
 		cell := col.begin(c)
-		b, err := ev.Execute(cctx, src, cell)
-		cancel()
+		b, timedOut, err := execute(ctx, ev, src, cell, o.CellTimeout)
 		cell.flush()
 		c["execution_count"] = count
 		res.Executed++
@@ -227,10 +235,21 @@ func Run(ctx context.Context, nb *Notebook, ev kernel.Evaluator, o Options) (Res
 				"metadata":        orEmpty(b.Metadata),
 			}})
 		}
+		if err == nil && ctx.Err() != nil && !timedOut {
+			// The interrupt came as the cell finished: it ran, and the run
+			// stops here all the same.
+			col.end()
+			res.Elapsed = time.Since(start)
+			return res, fmt.Errorf("nbexec: interrupted after cell %d: %w", i+1, ctx.Err())
+		}
 		if err != nil {
 			ce := cellError(i, err)
-			if errors.Is(err, context.DeadlineExceeded) || (cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil) {
-				ce.Ename, ce.Evalue = "CellTimeoutError", fmt.Sprintf("cell %d did not finish within %s", i, o.CellTimeout)
+			ce.Count = count
+			switch {
+			case timedOut:
+				ce.Ename, ce.Evalue = "CellTimeoutError", fmt.Sprintf("cell %d did not finish within %s", i+1, o.CellTimeout)
+			case ctx.Err() != nil:
+				ce.Interrupted = true
 			}
 			cell.add(&output{m: map[string]any{
 				"output_type": "error",
@@ -239,20 +258,60 @@ func Run(ctx context.Context, nb *Notebook, ev kernel.Evaluator, o Options) (Res
 				"traceback":   toAny(ce.Traceback),
 			}})
 			res.Errors = append(res.Errors, ce)
-			if !o.AllowErrors {
+			if !o.AllowErrors || ce.Interrupted {
 				col.end()
 				res.Elapsed = time.Since(start)
 				return res, ce
 			}
 		}
 		col.end()
-		if err := ctx.Err(); err != nil {
-			res.Elapsed = time.Since(start)
-			return res, fmt.Errorf("nbexec: stopped: %w", err)
-		}
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// stuckEvery is how often Run asks an evaluator with an Interrupt method to
+// interrupt a cell that outlived its time limit. The worker client restarts
+// the interpreter on the interrupt after its grace period: a timed-out cell
+// stuck where an interrupt cannot reach must end the run, not hang it, as
+// nobody is there to press interrupt a second time.
+const stuckEvery = time.Second
+
+// execute runs one cell with its time limit and reports whether it ran out.
+func execute(ctx context.Context, ev kernel.Evaluator, src string, out mime.Publisher, limit time.Duration) (mime.Bundle, bool, error) {
+	if limit <= 0 {
+		b, err := ev.Execute(ctx, src, out)
+		return b, false, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	if in, ok := ev.(interface{ Interrupt() }); ok {
+		go func() {
+			select {
+			case <-done:
+				return
+			case <-cctx.Done():
+			}
+			if ctx.Err() != nil {
+				return // the caller's interrupt, not the limit: the caller decides
+			}
+			t := time.NewTicker(stuckEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					in.Interrupt()
+				}
+			}
+		}()
+	}
+	b, err := ev.Execute(cctx, src, out)
+	timedOut := err != nil && ctx.Err() == nil && cctx.Err() == context.DeadlineExceeded
+	return b, timedOut, err
 }
 
 func cellError(index int, err error) *CellError {

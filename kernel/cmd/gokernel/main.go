@@ -27,6 +27,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -183,6 +184,7 @@ func runKernel(args []string) error {
 	residency.DropExecutablePages()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	watchParent(logger, stop) // exit with the Jupyter server that started us (parent_*.go)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
@@ -236,6 +238,30 @@ func splitArgs(fs *flag.FlagSet, args []string) (flagsFirst []string) {
 	return append(append(flags, "--"), pos...)
 }
 
+// params collects repeated -p name=value flags.
+type params []nbexec.Param
+
+func (p *params) String() string { return "" }
+func (p *params) Set(s string) error {
+	v, err := nbexec.ParseParam(s)
+	if err != nil {
+		return err
+	}
+	*p = append(*p, v)
+	return nil
+}
+
+// A job is one notebook to execute, read and checked before anything runs.
+type job struct {
+	path string
+	nb   *nbexec.Notebook
+	dst  string // where the executed notebook goes; "" for nowhere
+}
+
+// exitInterrupted ends the command after SIGINT or SIGTERM, with the
+// shell's status for a program stopped by SIGINT.
+const exitInterrupted = exitError(130)
+
 func runExecute(args []string) error {
 	fs := flag.NewFlagSet("execute", flag.ExitOnError)
 	output := fs.String("output", "", "write the executed notebook to `FILE` (one notebook only)")
@@ -245,8 +271,17 @@ func runExecute(args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit per cell (0 for none)")
 	quiet := fs.Bool("quiet", false, "do not print progress")
 	verbose := fs.Bool("verbose", false, "also print the interpreter process's diagnostics")
+	var ps params
+	fs.Var(&ps, "p", "set a parameter: `name=value` (repeatable; see the README)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: gokernel execute [flags] NB.ipynb...\n\nRuns each notebook top to bottom in a fresh interpreter, as `jupyter execute` does,\nand saves the outputs in nbformat 4 when asked to. Flags:\n")
+		fmt.Fprintf(fs.Output(), `usage: gokernel execute [flags] NB.ipynb...
+
+Runs each notebook top to bottom in a fresh interpreter, as `+"`jupyter execute`"+` does,
+and saves the outputs in nbformat 4 when asked to. If a cell fails or the run is
+interrupted, the notebook is saved all the same: the cells that ran with their
+outputs, the failed one with its error, the rest without outputs or counts.
+Flags:
+`)
 		fs.PrintDefaults()
 	}
 	fs.Parse(splitArgs(fs, args))
@@ -255,19 +290,48 @@ func runExecute(args []string) error {
 		fs.Usage()
 		return exitError(2)
 	}
-	if *output != "" && len(paths) > 1 {
-		return errors.New("--output takes one notebook; use --output-dir for several")
+	jobs, problems := planExecute(paths, *output, *outDir, *inplace, ps)
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(os.Stderr, "gokernel execute:", p)
+		}
+		fmt.Fprintln(os.Stderr, "gokernel execute: nothing was run")
+		return exitError(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+
+	// The first SIGINT or SIGTERM interrupts the running cell and ends the
+	// run (the notebook is saved as it stands); a second one restarts the
+	// interpreter, for a cell an interrupt cannot reach.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var running atomic.Pointer[worker.Client]
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			if ctx.Err() == nil {
+				fmt.Fprintf(os.Stderr, "gokernel execute: %v: interrupting the running cell (again to restart the interpreter)\n", s)
+				cancel()
+				continue
+			}
+			if ev := running.Load(); ev != nil {
+				ev.Interrupt()
+			}
+		}
+	}()
+
 	failed := 0
-	for _, path := range paths {
-		if err := executeOne(ctx, path, *output, *outDir, *inplace, *allowErrors, *timeout, *quiet, *verbose); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+	for i, j := range jobs {
+		if err := executeOne(ctx, j, &running, *allowErrors, *timeout, *quiet, *verbose); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", j.path, err)
 			failed++
 		}
 		if ctx.Err() != nil {
-			break
+			for _, rest := range jobs[i+1:] {
+				fmt.Fprintf(os.Stderr, "%s: not run (interrupted)\n", rest.path)
+			}
+			return exitInterrupted
 		}
 	}
 	if failed > 0 {
@@ -276,12 +340,94 @@ func runExecute(args []string) error {
 	return nil
 }
 
-func executeOne(ctx context.Context, path, output, outDir string, inplace, allowErrors bool, timeout time.Duration, quiet, verbose bool) error {
-	nb, err := nbexec.Read(path)
-	if err != nil {
-		return err
+// planExecute reads every notebook, sets its parameters and decides where
+// it is saved, refusing anything that would lose a file of the user's or
+// fail only after the cells ran: an output folder that holds an input, two
+// inputs saved under one name, a destination that cannot be written. It
+// runs nothing; it creates the --output-dir folder if all else is well.
+func planExecute(paths []string, output, outDir string, inplace bool, ps params) ([]job, []string) {
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	modes := 0
+	for _, set := range []bool{output != "", outDir != "", inplace} {
+		if set {
+			modes++
+		}
 	}
-	dir, err := filepath.Abs(filepath.Dir(path))
+	switch {
+	case modes > 1:
+		bad("--output, --output-dir and --inplace say where to save: give one")
+		return nil, problems
+	case output != "" && len(paths) > 1:
+		bad("--output takes one notebook; use --output-dir for several")
+		return nil, problems
+	}
+	var outFI os.FileInfo
+	if outDir != "" {
+		fi, err := os.Stat(outDir)
+		switch {
+		case err == nil && !fi.IsDir():
+			bad("--output-dir %s is not a folder", outDir)
+		case err == nil:
+			outFI = fi
+		case !errors.Is(err, os.ErrNotExist):
+			bad("--output-dir %s: %v", outDir, err)
+		}
+	}
+	var jobs []job
+	byName := map[string]string{} // saved name -> input
+	for _, path := range paths {
+		nb, err := nbexec.Read(path)
+		if err != nil {
+			bad("%v", err)
+			continue
+		}
+		if err := nb.Parameterize(ps); err != nil {
+			bad("%s: %v", path, err)
+			continue
+		}
+		j := job{path: path, nb: nb}
+		switch {
+		case output != "":
+			j.dst = output
+		case inplace:
+			j.dst = path
+		case outDir != "":
+			j.dst = filepath.Join(outDir, filepath.Base(path))
+			if in, err := os.Stat(filepath.Dir(path)); err == nil && outFI != nil && os.SameFile(in, outFI) {
+				bad("--output-dir %s is the folder of %s: saving there would overwrite the input (use --inplace for that)", outDir, path)
+				continue
+			}
+			if other, ok := byName[filepath.Base(path)]; ok {
+				bad("%s and %s would both be saved as %s: run them into different folders", other, path, j.dst)
+				continue
+			}
+			byName[filepath.Base(path)] = path
+		}
+		jobs = append(jobs, j)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	if outDir != "" && outFI == nil {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			bad("--output-dir: %v", err)
+			return nil, problems
+		}
+	}
+	for _, j := range jobs {
+		if j.dst == "" {
+			continue
+		}
+		if err := nbexec.CheckWritable(j.dst); err != nil {
+			bad("%s: %v", j.path, err)
+		}
+	}
+	return jobs, problems
+}
+
+func executeOne(ctx context.Context, j job, running *atomic.Pointer[worker.Client], allowErrors bool, timeout time.Duration, quiet, verbose bool) error {
+	dir, err := filepath.Abs(filepath.Dir(j.path))
 	if err != nil {
 		return err
 	}
@@ -296,57 +442,97 @@ func executeOne(ctx context.Context, path, output, outDir string, inplace, allow
 		logw = os.Stderr
 	}
 	ev := worker.New(worker.Options{Command: argv, Dir: dir, Log: logw})
-	defer ev.Close()
+	running.Store(ev)
+	defer func() {
+		running.Store(nil)
+		ev.Close()
+	}()
 	opts := nbexec.Options{CellTimeout: timeout, AllowErrors: allowErrors}
+	name := filepath.Base(j.path)
 	if !quiet {
 		opts.Progress = func(i, n int, src string) {
-			first, _, _ := strings.Cut(strings.TrimSpace(src), "\n")
-			if len(first) > 60 {
-				first = first[:57] + "..."
-			}
-			fmt.Fprintf(os.Stderr, "[%s %d/%d] %s\n", filepath.Base(path), i, n, first)
+			fmt.Fprintf(os.Stderr, "[%s %d/%d] %s\n", name, i, n, firstLine(src))
 		}
 	}
+	nb := j.nb
 	nb.Metadata()["language_info"] = map[string]any{
 		"name": "go", "version": strings.TrimPrefix(goVersion(), "go"), "mimetype": "text/x-go",
 		"file_extension": ".go", "pygments_lexer": "go", "codemirror_mode": "go", "nbconvert_exporter": "script",
 	}
 	res, runErr := nbexec.Run(ctx, nb, ev, opts)
-	var dst string
+	// Saved whatever happened: Run leaves no output of an earlier run in
+	// any cell, so a stopped run's notebook shows exactly what ran.
+	saved := ""
+	if j.dst != "" {
+		if err := nb.Write(j.dst); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v (the notebook there is unchanged)\n", j.path, err)
+		} else {
+			saved = ", saved to " + j.dst
+		}
+	}
+	if runErr == nil {
+		if !quiet {
+			fmt.Fprintf(os.Stderr, "%s: %d cells in %.1f s, %d errors%s\n", j.path, res.Executed, res.Elapsed.Seconds(), len(res.Errors), saved)
+		}
+		if len(res.Errors) > 0 {
+			return fmt.Errorf("%d cells raised errors (--allow-errors ran the rest)", len(res.Errors))
+		}
+		if saved == "" && j.dst != "" {
+			return errors.New("not saved")
+		}
+		return nil
+	}
+	// What happened, then what the saved notebook holds.
+	var ce *nbexec.CellError
+	var what string
 	switch {
-	case output != "":
-		dst = output
-	case outDir != "":
-		if err := os.MkdirAll(outDir, 0o755); err != nil {
-			return err
+	case errors.As(runErr, &ce) && ce.Interrupted:
+		what = fmt.Sprintf("interrupted in cell %d (In [%d]) %s: %s", ce.Index+1, ce.Count, quoteLine(nb, ce.Index), ce.Evalue)
+	case errors.As(runErr, &ce):
+		what = fmt.Sprintf("cell %d (In [%d]) %s failed", ce.Index+1, ce.Count, quoteLine(nb, ce.Index))
+		if len(ce.Traceback) > 0 { // the traceback starts with the error's own words
+			what += ":\n" + strings.Join(ce.Traceback, "\n")
+		} else {
+			what += fmt.Sprintf(": %s: %s", ce.Ename, ce.Evalue)
 		}
-		dst = filepath.Join(outDir, filepath.Base(path))
-	case inplace:
-		dst = path
+	case errors.Is(runErr, context.Canceled):
+		what = strings.TrimPrefix(runErr.Error(), "nbexec: ")
+	default:
+		what = runErr.Error()
 	}
-	if dst != "" {
-		if err := nb.Write(dst); err != nil {
-			return err
-		}
+	how := fmt.Sprintf("%d of %d code cells ran", res.Executed, res.Cells)
+	switch left := res.Cells - res.Executed; left {
+	case 0:
+	case 1:
+		how += "; the 1 after them did not run and has no output or count"
+	default:
+		how += fmt.Sprintf("; the %d after them did not run and have no outputs or counts", left)
 	}
-	if !quiet {
-		where := ""
-		if dst != "" {
-			where = ", saved to " + dst
-		}
-		fmt.Fprintf(os.Stderr, "%s: %d cells in %.1f s, %d errors%s\n", path, res.Executed, res.Elapsed.Seconds(), len(res.Errors), where)
+	switch {
+	case saved != "":
+		how += saved
+	case j.dst == "":
+		how += " (not saved: no --output, --output-dir or --inplace)"
 	}
-	if runErr != nil {
-		var ce *nbexec.CellError
-		if errors.As(runErr, &ce) && len(ce.Traceback) > 0 {
-			return fmt.Errorf("%w\n%s", runErr, strings.Join(ce.Traceback, "\n"))
-		}
-		return runErr
+	return fmt.Errorf("%s\n%s: %s", what, j.path, how)
+}
+
+// firstLine is a cell's first line, cut to fit a progress line.
+func firstLine(src string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(src), "\n")
+	if len(first) > 60 {
+		first = first[:57] + "..."
 	}
-	if len(res.Errors) > 0 {
-		return fmt.Errorf("%d cells raised errors", len(res.Errors))
+	return first
+}
+
+// quoteLine is the first line of cell i, quoted, for messages.
+func quoteLine(nb *nbexec.Notebook, i int) string {
+	cells := nb.Cells()
+	if i < 0 || i >= len(cells) {
+		return ""
 	}
-	return nil
+	return "`" + firstLine(nbexec.Source(cells[i])) + "`"
 }
 
 func goVersion() string {
