@@ -147,12 +147,12 @@ func NewSession(opts Options) (*Session, error) {
 		s.i = yaegi.New(yo)
 	}
 	s.frame, _ = frameOf(s.i) // the zero globalFrame does nothing (TestFrameFieldsFound)
-	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host()} {
+	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host(), blockingExports()} {
 		if err := s.i.Use(ex); err != nil {
 			return nil, fmt.Errorf("interp: loading symbols: %w", err)
 		}
 	}
-	if err := s.evalRaw("prelude", prelude); err != nil {
+	if err := s.evalRaw("prelude", prelude+blockingPrelude); err != nil {
 		return nil, fmt.Errorf("interp: prelude: %w", err)
 	}
 	rt.SetPanicHandler(s.goroutinePanic)
@@ -429,6 +429,7 @@ func (s *Session) runCell(gid int64, j cellJob) {
 		j.done <- r
 	}()
 	r.b, r.err = s.run(c, j.code, j.out)
+	noteLeaks(c, j.out)
 }
 
 type discard struct{}
@@ -479,7 +480,7 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 			return b, err
 		}
 	}
-	p, err := prepare(n, code, s.known, s.funcValue, false)
+	p, err := prepare(n, code, s.known, s.funcValue, false, s.chanVar)
 	if err != nil {
 		return b, err
 	}
@@ -829,7 +830,7 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	}
 	if err != nil && isNilType(err) {
 		// yaegi panics on range over an int variable: rewrite such loops and retry.
-		if p2, perr := prepare(p.cell.n, p.cell.src, s.known, s.funcValue, true); perr == nil && k < len(p2.steps) {
+		if p2, perr := prepare(p.cell.n, p.cell.src, s.known, s.funcValue, true, s.chanVar); perr == nil && k < len(p2.steps) {
 			st2 := p2.steps[k]
 			pieces = append(append([]piece(nil), st2.pieces...), piece{text: tail})
 			r = renderFile(fname, header, pieces, s.nameIn(overlay))
@@ -1031,6 +1032,9 @@ func (s *Session) panicError(v any, frames []string) error {
 		msg = demangle(e.Error())
 	}
 	e := &Error{Ename: "panic", Msg: msg, Trace: []string{"panic: " + msg, "", "goroutine stack (innermost first):"}}
+	if k, ok := v.(interface{ Kind() string }); ok { // rt.Deadlock, rt.RecursionError
+		e.Ename, e.Trace[0] = k.Kind(), k.Kind()+": "+msg
+	}
 	for _, f := range frames {
 		m := frameLine.FindStringSubmatch(f)
 		if m == nil {

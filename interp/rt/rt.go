@@ -360,6 +360,9 @@ func Protect(f func()) (p *Panic) {
 // goroutine's stack trace ("goroutine 42 [running]:"), about a microsecond:
 // fine on slow paths, never on Tick's fast path.
 func GoID() int64 {
+	if id, ok := fastGoID(); ok { // goid.go
+		return id
+	}
 	var buf [64]byte
 	b := buf[:runtime.Stack(buf[:], false)]
 	b = bytes.TrimPrefix(b, []byte("goroutine "))
