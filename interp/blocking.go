@@ -39,14 +39,16 @@ func ` + mark + `sb[C any](c C) C { return ` + mark + `.SendBox(c).(C) }
 // call.
 func blockingHost() map[string]reflect.Value {
 	return map[string]reflect.Value{
-		"Recv":       reflect.ValueOf(rt.Recv),
-		"SendBox":    reflect.ValueOf(rt.SendBox),
-		"Send":       reflect.ValueOf(rt.Send),
-		"SelectWait": reflect.ValueOf(rt.SelectWait),
-		"EndWait":    reflect.ValueOf(rt.EndWait),
-		"StopWait":   reflect.ValueOf(rt.StopWait),
-		"GoAt":       reflect.ValueOf(rt.GoAt),
-		"Enter":      reflect.ValueOf(rt.Enter),
+		"Recv":            reflect.ValueOf(rt.Recv),
+		"SendBox":         reflect.ValueOf(rt.SendBox),
+		"Send":            reflect.ValueOf(rt.Send),
+		"SelectWait":      reflect.ValueOf(rt.SelectWait),
+		"SelectWaitTimed": reflect.ValueOf(rt.SelectWaitTimed),
+		"EndWait":         reflect.ValueOf(rt.EndWait),
+		"StopWait":        reflect.ValueOf(rt.StopWait),
+		"GoAt":            reflect.ValueOf(rt.GoAt),
+		"At":              reflect.ValueOf(rt.At),
+		"Enter":           reflect.ValueOf(rt.Enter),
 	}
 }
 
@@ -212,7 +214,7 @@ func (w *walker) sendStmt(s *ast.SendStmt) {
 // gets the interrupt case, as before.
 func (w *walker) selectStmt(n *ast.SelectStmt) {
 	var ops, chans []string
-	hasDefault := false
+	hasDefault, timed := false, false
 	for _, st := range n.Body.List {
 		cc := st.(*ast.CommClause)
 		if cc.Comm == nil {
@@ -239,6 +241,8 @@ func (w *walker) selectStmt(n *ast.SelectStmt) {
 		ops = append(ops, op+w.text(ch))
 		if plainOperand(ch) {
 			chans = append(chans, w.text(ch))
+		} else {
+			timed = true
 		}
 	}
 	sep := "; "
@@ -262,7 +266,11 @@ func (w *walker) selectStmt(n *ast.SelectStmt) {
 		cc := st.(*ast.CommClause)
 		w.t.edits = append(w.t.edits, insert(w.off(cc.Colon)+1, " "+mark+".EndWait();"))
 	}
-	w.t.edits = append(w.t.edits, insert(w.off(n.Body.Rbrace), sep+"case <-"+mark+".SelectWait("+args+"): "+mark+".StopWait(); "))
+	wait := ".SelectWait("
+	if timed {
+		wait = ".SelectWaitTimed("
+	}
+	w.t.edits = append(w.t.edits, insert(w.off(n.Body.Rbrace), sep+"case <-"+mark+wait+args+"): "+mark+".StopWait(); "))
 }
 
 // plainOperand reports whether x can be evaluated again without side
@@ -432,4 +440,27 @@ func (s *Session) chanVar(name string) bool {
 	defer s.frame.mu.Unlock()
 	types := *s.frame.types
 	return idx < len(types) && types[idx] != nil && types[idx].Kind() == reflect.Chan
+}
+
+// waitHint puts before a statement mu.Lock(), mu.RLock() or x.Wait() the
+// note of where it stands (rt.At), which the deadlock report shows if the
+// call waits in one of the cells' sync types.
+func (w *walker) waitHint(s *ast.ExprStmt) {
+	call, ok := s.X.(*ast.CallExpr)
+	if !ok || len(call.Args) != 0 || w.asWritten[s] {
+		return
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return
+	}
+	switch sel.Sel.Name {
+	case "Lock", "RLock", "Wait":
+	default:
+		return
+	}
+	if id, ok := sel.X.(*ast.Ident); ok && id.Obj == nil && !w.known(id.Name) && !w.defined[id.Name] {
+		return // a package's function (pkg.Wait()), not a method
+	}
+	w.t.edits = append(w.t.edits, insert(w.off(s.Pos()), mark+".At("+w.what(s.Pos(), w.text(call))+"); "))
 }

@@ -616,6 +616,8 @@ func (w *walker) visit(n ast.Node) bool {
 		if !w.asWritten[n] {
 			w.sendStmt(n)
 		}
+	case *ast.ExprStmt:
+		w.waitHint(n)
 	case *ast.GoStmt:
 		w.goStmt(n)
 		return false

@@ -11,7 +11,7 @@ package rt
 //   - deadlock detection: when the running cell's own goroutine and every
 //     goroutine started with Go are blocked in registered waits, none of
 //     them on a timer and no timer pending, and nothing changes for
-//     DeadlockAfter, no goroutine can ever wake another (goroutines blocked
+//     the time SetDeadlockAfter sets, no goroutine can ever wake another (goroutines blocked
 //     in I/O or compiled code are not registered, so they count as
 //     running: the check errs on the side of silence). The cell then ends
 //     with a *Deadlock error listing every wait, as Go's runtime reports
@@ -23,13 +23,23 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// DeadlockAfter is how long every goroutine must stay blocked before the
-// deadlock is reported. $GOKERNEL_DEADLOCK_AFTER (a Go duration) sets it;
-// 0 turns detection off.
-var DeadlockAfter = envDuration("GOKERNEL_DEADLOCK_AFTER", time.Second)
+// deadlockAfter is how long every goroutine must stay blocked before the
+// deadlock is reported: $GOKERNEL_DEADLOCK_AFTER (a Go duration), 1s by
+// default; 0 turns detection off.
+var deadlockAfter atomic.Int64
+
+func init() { deadlockAfter.Store(int64(envDuration("GOKERNEL_DEADLOCK_AFTER", time.Second))) }
+
+// SetDeadlockAfter sets how long every goroutine must stay blocked before
+// a deadlock is reported (0 turns detection off) and returns the previous
+// setting.
+func SetDeadlockAfter(d time.Duration) time.Duration {
+	return time.Duration(deadlockAfter.Swap(int64(max(d, 0))))
+}
 
 func envDuration(name string, def time.Duration) time.Duration {
 	if v := os.Getenv(name); v != "" {
@@ -82,7 +92,7 @@ type GoroutineInfo struct {
 }
 
 // Goroutines lists the live goroutines started by go statements in cells,
-// oldest first.
+// in the order they were started.
 func Goroutines() []GoroutineInfo {
 	gosMu.Lock()
 	out := make([]GoroutineInfo, 0, len(gos))
@@ -93,12 +103,8 @@ func Goroutines() []GoroutineInfo {
 	for i := range out {
 		out[i].Wait = waitOf(out[i].ID)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Started.Equal(out[j].Started) {
-			return out[i].Started.Before(out[j].Started)
-		}
-		return out[i].ID < out[j].ID
-	})
+	// Goroutine ids grow in the order the go statements ran.
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -132,22 +138,30 @@ func StopGoroutines() int {
 }
 
 // LeakNote returns the line shown under a cell that ended while goroutines
-// it started still run ("" if none), after giving them grace to finish:
+// it started still run ("" if none, or if the cell was interrupted, which
+// stops them), after giving them grace to finish:
 //
 //	2 goroutines started by this cell are still running (In[4] line 3 ×2); goleak.List() shows them, goleak.StopAll() stops them
 func LeakNote(c *Cell, grace time.Duration) string {
 	deadline := time.Now().Add(grace)
-	var live []GoroutineInfo
-	for {
-		live = CellGoroutines(c)
-		if len(live) == 0 {
-			return ""
+	others := func() int { // the cell's goroutines but its own
+		n := c.Running()
+		if !c.ended.Load() {
+			n--
 		}
-		if !time.Now().Before(deadline) {
-			break
+		return n
+	}
+	for others() > 0 && time.Now().Before(deadline) {
+		if c.Interrupted() {
+			return ""
 		}
 		time.Sleep(grace / 10)
 	}
+	n := others()
+	if n <= 0 || c.Interrupted() {
+		return ""
+	}
+	live := CellGoroutines(c)
 	count := map[string]int{}
 	var order []string
 	waiting := 0
@@ -160,6 +174,10 @@ func LeakNote(c *Cell, grace time.Duration) string {
 			waiting++
 		}
 	}
+	if n > len(live) { // started by compiled code (rt.Go), not a go statement
+		order = append(order, "compiled code")
+		count["compiled code"] = n - len(live)
+	}
 	var where []string
 	for _, o := range order {
 		if count[o] > 1 {
@@ -169,14 +187,14 @@ func LeakNote(c *Cell, grace time.Duration) string {
 		}
 	}
 	subject := "1 goroutine started by this cell is still running"
-	if len(live) > 1 {
-		subject = fmt.Sprintf("%d goroutines started by this cell are still running", len(live))
+	if n > 1 {
+		subject = fmt.Sprintf("%d goroutines started by this cell are still running", n)
 	}
 	state := ""
 	switch {
-	case waiting == len(live) && len(live) == 1:
+	case waiting == n && n == 1:
 		state = ", blocked"
-	case waiting == len(live):
+	case waiting == n:
 		state = ", all blocked"
 	case waiting > 0:
 		state = fmt.Sprintf(", %d blocked", waiting)
@@ -213,7 +231,7 @@ func deadlockOf(c *Cell) *Deadlock {
 // watchDeadlock starts, if none runs, the goroutine that checks c for a
 // deadlock while c's own goroutine is blocked.
 func watchDeadlock(c *Cell) {
-	after := DeadlockAfter
+	after := time.Duration(deadlockAfter.Load())
 	if after <= 0 {
 		return
 	}

@@ -92,7 +92,7 @@ type RecursionError struct{ Limit int }
 
 func (e *RecursionError) Error() string {
 	return fmt.Sprintf("maximum call depth exceeded (about %d nested calls; runaway recursion?). "+
-		"The limit is $GOKERNEL_MAX_DEPTH or rt.SetMaxDepth", e.Limit)
+		"The limit is $GOKERNEL_MAX_DEPTH or goleak.SetMaxDepth", e.Limit)
 }
 
 // Kind names the error for the notebook, as Python's RecursionError.

@@ -256,8 +256,16 @@ func sendSlow(v, x reflect.Value, what string) {
 // on an interrupt. Every other case begins with EndWait. chans are the
 // select's channels that could be named without side effects, to tell
 // waits on a timer.
-func SelectWait(what string, chans ...any) <-chan struct{} {
-	timer := false
+func SelectWait(what string, chans ...any) <-chan struct{} { return selectWait(what, false, chans) }
+
+// SelectWaitTimed is SelectWait for a select with a channel operand that
+// could not be named again (time.After(d), f()): it may be a timer's, so
+// the wait never counts towards a deadlock.
+func SelectWaitTimed(what string, chans ...any) <-chan struct{} {
+	return selectWait(what, true, chans)
+}
+
+func selectWait(what string, timer bool, chans []any) <-chan struct{} {
 	for _, ch := range chans {
 		if isTimerChan(reflect.ValueOf(ch)) {
 			timer = true
@@ -302,7 +310,7 @@ func StopWait() {
 
 var (
 	timerChans    sync.Map     // channel (reflect pointer) -> struct{}
-	pendingTimers atomic.Int64 // time.After and AfterFunc timers not yet fired
+	pendingTimers atomic.Int64 // AfterFunc timers not yet fired: their functions may wake anyone
 )
 
 func isTimerChan(v reflect.Value) bool {
@@ -313,15 +321,12 @@ func isTimerChan(v reflect.Value) bool {
 	return ok
 }
 
-// After is time.After, noted as a pending timer until it fires.
+// After is time.After; its channel counts as a timer's until it fires.
 func After(d time.Duration) <-chan time.Time {
 	t := time.NewTimer(d)
-	timerChans.Store(reflect.ValueOf(t.C).Pointer(), struct{}{})
-	pendingTimers.Add(1)
-	time.AfterFunc(d, func() {
-		pendingTimers.Add(-1)
-		timerChans.Delete(reflect.ValueOf(t.C).Pointer())
-	})
+	p := reflect.ValueOf(t.C).Pointer()
+	timerChans.Store(p, struct{}{})
+	time.AfterFunc(d+time.Second, func() { timerChans.Delete(p) })
 	return t.C
 }
 
@@ -400,7 +405,26 @@ type Waiting struct{ w *waiter }
 // the goroutine's cell is already stopped.
 func BeginWait(what string) Waiting {
 	w, _ := block(what, false)
+	if h, ok := hints.LoadAndDelete(w.gid); ok {
+		waitMu.Lock()
+		w.what = h.(string) + " (" + what + ")"
+		waitMu.Unlock()
+	}
 	return Waiting{w}
+}
+
+// hints: goroutine id -> the cell statement about to call a method that
+// may wait through BeginWait (see At).
+var hints sync.Map
+
+// At notes that the calling goroutine is about to run the statement site
+// ("In[5] line 11: mu.Lock()"), which may wait in a compiled helper (a
+// sync type) that cannot know its caller's position. The preprocessor
+// puts it before every statement mu.Lock(), mu.RLock() and x.Wait().
+func At(site string) {
+	if id, ok := fastGoID(); ok {
+		hints.Store(id, site)
+	}
 }
 
 // Stop is closed when the waiting goroutine must stop (its cell was
