@@ -72,6 +72,7 @@ func blockingExports() yaegi.Exports {
 			"NewTicker": reflect.ValueOf(rt.NewTicker),
 			"Tick":      reflect.ValueOf(rt.TimeTick),
 		},
+		"net/net": netExports(),
 	}
 }
 
