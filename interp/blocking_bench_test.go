@@ -37,12 +37,12 @@ func BenchmarkInterpretedCall(b *testing.B) {
 		"for i := 0; i < 10000; i++ { x = inc(x) }")
 }
 
-// BenchmarkLoop compares an interpreted loop of 100,000 iterations run by
+// BenchmarkLoop compares an interpreted loop of 300,000 iterations run by
 // the cell itself (plain) with the same loop run as the only thread of the
 // emulated GIL (gil), whose checkpoint is the loop's rt.Tick: the
 // difference is what the checkpoint costs when no other thread waits.
 func BenchmarkLoop(b *testing.B) {
-	const loop = "for i := 0; i < 100000; i++ { x += i }"
+	const loop = "for i := 0; i < 300000; i++ { x += i }"
 	b.Run("plain", func(b *testing.B) {
 		benchCell(b, "x := 0", fmt.Sprintf("func() { %s }()\n_ = x", loop))
 	})

@@ -77,6 +77,7 @@ func GoAt(origin string, f func()) {
 			gosMu.Lock()
 			delete(gos, g.gid)
 			gosMu.Unlock()
+			hints.Delete(g.gid) // an At whose call did not wait
 		}()
 		f()
 	})
