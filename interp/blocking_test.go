@@ -155,3 +155,39 @@ fmt.Println(err, string(buf[:n]))`, false); got != "<nil> hi\n" && got != "<nil>
 		t.Errorf("Read: got %q", got)
 	}
 }
+
+// The goroutines an interrupted cell started stop with it, blocked or not.
+func TestInterruptStopsTheCellsGoroutines(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &mime.Recorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	_, err = s.Execute(ctx, `ch := make(chan int)
+var mu sync.Mutex
+mu.Lock()
+for i := 0; i < 3; i++ {
+	go func() { ch <- i }()
+	go func() { mu.Lock() }()
+	go func() { for { } }()
+}
+select {}`, rec)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("got %v, want an interrupt", err)
+	}
+	got := runIn(t, s, "time.Sleep(200 * time.Millisecond)\ngoleak.Count()")
+	if got != "=> 0" {
+		t.Fatalf("goroutines left after the interrupt: %s", got)
+	}
+}
+
+func runIn(t *testing.T, s *Session, code string) string {
+	t.Helper()
+	rec := &mime.Recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := s.Execute(ctx, code, rec)
+	return transcript(rec, b, err)
+}
