@@ -40,6 +40,7 @@ func init() {
 		"Raise":            reflect.ValueOf(rt.Raise),
 		"Recv":             reflect.ValueOf(rt.Recv),
 		"SelectWait":       reflect.ValueOf(rt.SelectWait),
+		"SelectWaitTimed":  reflect.ValueOf(rt.SelectWaitTimed),
 		"Send":             reflect.ValueOf(rt.Send),
 		"SendBox":          reflect.ValueOf(rt.SendBox),
 		"SetDeadlockAfter": reflect.ValueOf(rt.SetDeadlockAfter),
