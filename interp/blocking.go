@@ -199,58 +199,18 @@ func (w *walker) markRecvs(body *ast.BlockStmt) {
 //
 //	{ ǂc1 := ch; ǂb1 := ǂsb(ǂc1); ǂb1 <- v; ǂ.Send(ǂc1, ǂb1, "what") }
 //
-// evaluating ch, then v, once each, as Go does. When both can be
-// evaluated again without side effects (names, literals, arithmetic on
-// them: ch <- i*2), a send that can go at once goes first, as written,
-// which costs a fraction of the above:
-//
-//	select { case ch <- v: default: { ... as above ... } }
+// evaluating ch, then v, once each, as Go does. (A first try as written,
+// select { case ch <- v: default: ... }, would be cheaper, but yaegi
+// v0.16.1 keeps a select's cases in its compiled node, shared by every
+// goroutine running that code: two goroutines sending at once could swap
+// their values. The race detector shows it.)
 func (w *walker) sendStmt(s *ast.SendStmt) {
 	c, b := w.fresh("c"), w.fresh("b")
-	slow := []part{
+	w.t.edits = append(w.t.edits, edit{pos: w.off(s.Pos()), end: w.off(s.End()), parts: []part{
 		lit("{ " + c + " := "), sub(w.off(s.Chan.Pos()), w.off(s.Chan.End())),
 		lit("; " + b + " := " + mark + "sb(" + c + "); " + b + " <- "), sub(w.off(s.Value.Pos()), w.off(s.Value.End())),
 		lit("; " + mark + ".Send(" + c + ", " + b + ", " + w.what(s.Pos(), "send on "+w.text(s.Chan)) + ") }"),
-	}
-	if plainOperand(s.Chan) && pureExpr(s.Value) && hasLocalVar(s.Value) {
-		fast := []part{lit("select { case "), sub(w.off(s.Chan.Pos()), w.off(s.Chan.End())), lit(" <- "),
-			sub(w.off(s.Value.Pos()), w.off(s.Value.End())), lit(": default: ")}
-		slow = append(fast, append(slow, lit(" }"))...)
-	}
-	w.t.edits = append(w.t.edits, edit{pos: w.off(s.Pos()), end: w.off(s.End()), parts: slow})
-}
-
-// hasLocalVar reports whether x mentions a variable the cell declares:
-// a value of a known type. (yaegi v0.16.1 fails on an untyped constant
-// sent in a select case, ch <- 1 with ch a chan float64: "nil type".)
-func hasLocalVar(x ast.Expr) bool {
-	found := false
-	ast.Inspect(x, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && id.Obj != nil && id.Obj.Kind == ast.Var {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
-
-// pureExpr reports whether x can be evaluated twice with the same result
-// and no side effects: names, literals, and operators (but receives) on
-// such.
-func pureExpr(x ast.Expr) bool {
-	switch x := x.(type) {
-	case *ast.Ident, *ast.BasicLit:
-		return true
-	case *ast.SelectorExpr:
-		return pureExpr(x.X)
-	case *ast.ParenExpr:
-		return pureExpr(x.X)
-	case *ast.UnaryExpr:
-		return x.Op != token.ARROW && x.Op != token.AND && pureExpr(x.X)
-	case *ast.BinaryExpr:
-		return pureExpr(x.X) && pureExpr(x.Y)
-	}
-	return false
+	}})
 }
 
 // selectStmt adds to a select without default the case that waits for an
