@@ -1050,6 +1050,11 @@ func (s *Session) panicError(v any, frames []string) error {
 	if len(frames) == 0 {
 		e.Trace = e.Trace[:1]
 	}
+	if r, ok := v.(*rt.RecursionError); ok && len(e.Trace) > 3 { // name the function that recursed
+		r.Frame = strings.TrimSpace(e.Trace[3])
+		e.Msg = r.Error()
+		e.Trace[0] = r.Kind() + ": " + e.Msg
+	}
 	return e
 }
 

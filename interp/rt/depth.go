@@ -21,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -88,11 +89,22 @@ func checkDepth() {
 }
 
 // A RecursionError ends a call that went deeper than the limit.
-type RecursionError struct{ Limit int }
+type RecursionError struct {
+	Limit int
+	// Frame is the innermost call as the notebook shows it ("In[3] line
+	// 1:22  in rec"), filled in by the session from the panic's trace.
+	Frame string
+}
 
 func (e *RecursionError) Error() string {
-	return fmt.Sprintf("maximum call depth exceeded (about %d nested calls; runaway recursion?). "+
-		"The limit is $GOKERNEL_MAX_DEPTH or goleak.SetMaxDepth", e.Limit)
+	where := ""
+	if pos, fn, ok := strings.Cut(e.Frame, "  in "); ok {
+		where = " in " + fn + " (" + pos + ")"
+	} else if e.Frame != "" {
+		where = " at " + e.Frame
+	}
+	return fmt.Sprintf("maximum call depth exceeded%s (about %d nested calls; runaway recursion?). "+
+		"The limit is $GOKERNEL_MAX_DEPTH or goleak.SetMaxDepth", where, e.Limit)
 }
 
 // Kind names the error for the notebook, as Python's RecursionError.

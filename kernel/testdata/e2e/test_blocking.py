@@ -122,7 +122,7 @@ def test_runaway_recursion_is_an_error(shared):
     reply, outputs = execute(kc, "func rec(n int) int { return rec(n+1) + 1 }\nrec(0)")
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "RecursionError", reply["content"]
-    assert any("in rec" in line for line in reply["content"]["traceback"]), reply["content"]["traceback"][:5]
+    assert "maximum call depth exceeded in rec (line 1:" in reply["content"]["evalue"], reply["content"]
     print(f"recursion error in {time.monotonic() - t0:.3f} s")
     reply, outputs = execute(kc, "fmt.Println(keep)")
     assert stdout(outputs).strip() == "42"
