@@ -73,6 +73,7 @@ type Kernel struct {
 	history  []historyEntry
 	failedAt time.Time // when the last cell failed with stop_on_error
 
+	comms   commTable          // open comms, for comm_info_request (comm.go)
 	inputMu sync.Mutex         // one input_request at a time
 	inputs  chan *wire.Message // input_reply messages from stdin
 
