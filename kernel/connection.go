@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/gokernel/gokernel/kernel/wire"
 )
 
 // ConnectionInfo is the connection file Jupyter writes for a kernel it
@@ -21,7 +23,7 @@ type ConnectionInfo struct {
 	ControlPort     int    `json:"control_port"`
 	HBPort          int    `json:"hb_port"`
 	Key             string `json:"key"`              // HMAC key; "" means no signing
-	SignatureScheme string `json:"signature_scheme"` // "hmac-sha256" (default)
+	SignatureScheme string `json:"signature_scheme"` // "hmac-sha256" (default), "hmac-sha512", ... (wire.Schemes)
 	KernelName      string `json:"kernel_name,omitempty"`
 }
 
@@ -55,8 +57,8 @@ func (c *ConnectionInfo) check() error {
 	if c.Transport != "tcp" && c.Transport != "ipc" {
 		return fmt.Errorf("transport %q not supported (want tcp or ipc)", c.Transport)
 	}
-	if c.SignatureScheme != "hmac-sha256" {
-		return fmt.Errorf("signature_scheme %q not supported (want hmac-sha256)", c.SignatureScheme)
+	if _, err := wire.NewKey(c.SignatureScheme, []byte(c.Key)); err != nil {
+		return err
 	}
 	for _, p := range []int{c.ShellPort, c.IOPubPort, c.StdinPort, c.ControlPort, c.HBPort} {
 		if p < 0 || p > 65535 {

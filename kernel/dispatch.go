@@ -26,9 +26,12 @@ type request struct {
 // (*Kernel).reply; dispatch does the status bookkeeping around it.
 type handler struct {
 	fn func(k *Kernel, ctx context.Context, r *request)
-	// control marks requests also served on the control channel, which
-	// answers while a cell runs; the others touch the Evaluator, which
-	// takes one call at a time, so they are served on shell only.
+	// control marks requests the control goroutine serves itself, so that
+	// they are answered while a cell runs. The others touch the Evaluator,
+	// which takes one call at a time, or the execution count: sent on
+	// control, they are served by the shell goroutine between its own
+	// requests and answered on control, as the spec says control takes
+	// every request shell does.
 	control bool
 }
 
@@ -58,28 +61,50 @@ func init() {
 // fails its signature check is dropped without a word to the sender; one
 // that cannot be parsed is logged. Neither ever stops the kernel.
 func (k *Kernel) dispatch(ctx context.Context, s *zsocket, channel string, in inbound) {
-	m, err := wire.Decode(k.key, in.frames)
-	if err != nil {
-		if errors.Is(err, wire.ErrBadSignature) {
-			k.log.Printf("kernel: %s: dropped a message with a bad signature (is another client using a different key?)", channel)
-		} else {
-			k.log.Printf("kernel: %s: dropped a malformed message: %v", channel, err)
-		}
+	m := k.decode(channel, in.frames)
+	if m == nil {
 		return
 	}
 	r := &request{sock: s, channel: channel, msg: m, received: in.at}
+	if h, ok := handlers[m.Header.MsgType]; ok && channel == "control" && !h.control {
+		k.toShell(r)
+		return
+	}
+	k.serveRequest(ctx, r)
+}
+
+// decode decodes and checks a message read on channel: its signature, and
+// that the same signature was not served before (a replayed message, as
+// jupyter_client's Session refuses). It logs and returns nil for a message
+// to drop.
+func (k *Kernel) decode(channel string, frames [][]byte) *wire.Message {
+	m, err := k.key.Decode(frames)
+	switch {
+	case errors.Is(err, wire.ErrBadSignature):
+		k.log.Printf("kernel: %s: dropped a message with a bad signature (is another client using a different key?)", channel)
+		return nil
+	case err != nil:
+		k.log.Printf("kernel: %s: dropped a malformed message: %v", channel, err)
+		return nil
+	case k.key.Signs() && !k.seen.add(m.Signature):
+		k.log.Printf("kernel: %s: dropped a replayed message (signature already seen): %s %s", channel, m.Header.MsgType, m.Header.MsgID)
+		return nil
+	}
+	return m
+}
+
+// serveRequest serves one decoded request: status busy, the handler,
+// status idle, all with the request as parent.
+func (k *Kernel) serveRequest(ctx context.Context, r *request) {
+	m, channel := r.msg, r.channel
 	k.publish(m.Header, msgStatus, statusContent{stateBusy})
 	defer k.publish(m.Header, msgStatus, statusContent{stateIdle})
 	if k.opts.Activity != nil {
 		defer k.opts.Activity()
 	}
 	h, ok := handlers[m.Header.MsgType]
-	switch {
-	case !ok:
+	if !ok {
 		k.log.Printf("kernel: %s: unknown message type %q; ignored", channel, m.Header.MsgType)
-		return
-	case channel == "control" && !h.control:
-		k.log.Printf("kernel: control: %q is served on shell only; ignored", m.Header.MsgType)
 		return
 	}
 	defer func() {

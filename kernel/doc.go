@@ -14,13 +14,30 @@
 // Shell, control, stdin, iopub and heartbeat each have their own
 // goroutines, so heartbeat, kernel_info_request, interrupt_request and
 // shutdown_request on control are answered while a cell runs. Requests on
-// shell are served one at a time, in order. IOPub messages are signed
+// shell are served one at a time, in order. Requests that touch the
+// Evaluator (execute, complete, inspect, ...) may come on control too, as
+// the spec allows: they are answered on control, served by the shell
+// goroutine between its own requests. IOPub messages are signed
 // and sent by a goroutine of their own, in the order they were made, so a
 // request's reply does not wait behind its busy, execute_input and
 // execute_result messages. The sockets are built on
 // zmq4's ZMTP connections with a bounded queue per client: a client that
 // stops reading loses its own messages, never anyone else's (see zmtp.go
-// for why zmq4's PUB socket is not used).
+// for why zmq4's PUB socket is not used). A peer's ZMTP greeting and READY
+// command are checked (wire.CheckGreeting, wire.CheckReady) before zmq4
+// reads them: a bad handshake costs that connection, with a log line,
+// never the kernel.
+//
+// # Untrusted input
+//
+// Anyone who can reach a port may connect. Handshakes are checked as
+// above; incoming frames are bounded (Options.MaxFrameSize,
+// GOKERNEL_MAX_FRAME_MB, 256 MiB by default) and outgoing messages are not,
+// as with ipykernel. Messages are signed with the connection file's key
+// and signature_scheme (hmac-sha256, -sha512, -sha384, -sha224, -sha1,
+// -md5); a message whose signature is bad, or was already served (the last
+// 65,536 are remembered, as jupyter_client's Session does), is dropped with
+// a log line and never answered.
 //
 // # What the kernel owns
 //
@@ -30,7 +47,11 @@
 // from the Bundle Execute returns, error output and execute_reply from its
 // error (ename and traceback through an optional Name/Traceback method
 // pair, found with errors.As), stop_on_error (requests queued behind a
-// failed cell are answered "aborted"), silent and store_history, history,
+// failed cell are answered "aborted"), silent (nothing but status on
+// iopub) and store_history, user_expressions (evaluated after the cell,
+// without output or a count; an Evaluator may implement
+// EvaluateExpression to do it its own way), IPython's `name?` and `name??`
+// (Inspect's docs as a page payload), history,
 // interrupt (cancelling the context passed to Execute) and stdin
 // (Publisher.Input sends input_request). Stream output is coalesced: see
 // publisher.go.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sort"
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/mime"
@@ -35,7 +36,7 @@ func (k *Kernel) execute(ctx context.Context, r *request) {
 	stopOnError := req.StopOnError == nil || *req.StopOnError
 
 	if k.queuedBehindFailure(r) {
-		k.reply(r, msgExecuteReply, executeReply{Status: statusAborted, ExecutionCount: k.count})
+		k.reply(r, msgExecuteReply, executeReply{Status: statusAborted, ExecutionCount: k.count, UserExpressions: map[string]any{}, Payload: []any{}})
 		return
 	}
 
@@ -52,8 +53,20 @@ func (k *Kernel) execute(ctx context.Context, r *request) {
 	k.cancelExec = cancel
 	k.execMu.Unlock()
 	out := newPublisher(k, r, allowStdin, cellCtx)
+	// silent: "will not broadcast output on the IOPUB channel" (the spec);
+	// status busy and idle still go, as with ipykernel.
+	out.silent = req.Silent
 
-	result, err := k.evaluate(cellCtx, req.Code, out)
+	var (
+		result  mime.Bundle
+		err     error
+		payload = []any{}
+	)
+	if name, detail, ok := helpRequest(req.Code); ok {
+		payload = k.help(out, name, detail)
+	} else {
+		result, err = k.evaluate(cellCtx, req.Code, out)
+	}
 
 	k.execMu.Lock()
 	k.cancelExec = nil
@@ -72,11 +85,15 @@ func (k *Kernel) execute(ctx context.Context, r *request) {
 	}
 	if err != nil {
 		e := errorFields(err)
-		k.publish(r.msg.Header, msgError, e)
+		if !req.Silent {
+			k.publish(r.msg.Header, msgError, e)
+		}
 		k.reply(r, msgExecuteReply, executeReply{
-			Status:         statusError,
-			ExecutionCount: count,
-			errorContent:   errorContent{EName: e.EName, EValue: e.EValue, Traceback: e.Traceback},
+			Status:          statusError,
+			ExecutionCount:  count,
+			UserExpressions: map[string]any{},
+			Payload:         []any{},
+			errorContent:    errorContent{EName: e.EName, EValue: e.EValue, Traceback: e.Traceback},
 		})
 		if stopOnError {
 			k.failedAt = time.Now()
@@ -86,9 +103,62 @@ func (k *Kernel) execute(ctx context.Context, r *request) {
 	k.reply(r, msgExecuteReply, executeReply{
 		Status:          statusOK,
 		ExecutionCount:  count,
-		UserExpressions: map[string]any{},
-		Payload:         []any{},
+		UserExpressions: k.userExpressions(ctx, req.UserExpressions),
+		Payload:         payload,
 	})
+}
+
+// expressionEvaluator is what an Evaluator may implement to evaluate a
+// user_expressions entry its own way (without counting it as a cell, say).
+// Others are asked to Execute the expression with its outputs discarded.
+type expressionEvaluator interface {
+	EvaluateExpression(ctx context.Context, expr string) (mime.Bundle, error)
+}
+
+// userExpressions evaluates execute_request's user_expressions after the
+// cell, as the spec says: each gets its own result or error, nothing is
+// published and the execution count does not move. Names are evaluated in
+// sorted order, so that expressions with effects behave the same each time.
+func (k *Kernel) userExpressions(ctx context.Context, exprs map[string]any) map[string]any {
+	out := make(map[string]any, len(exprs))
+	names := make([]string, 0, len(exprs))
+	for name := range exprs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		expr, ok := exprs[name].(string)
+		if !ok {
+			out[name] = errorResult(fmt.Errorf("user expression %q is not a string", name), "TypeError")
+			continue
+		}
+		var (
+			b   mime.Bundle
+			err error
+		)
+		if ee, ok := k.ev.(expressionEvaluator); ok {
+			b, err = k.evaluateWith(func() (mime.Bundle, error) { return ee.EvaluateExpression(ctx, expr) })
+		} else {
+			b, err = k.evaluate(ctx, expr, new(mime.Recorder))
+		}
+		if err != nil {
+			out[name] = errorResult(err, "")
+			continue
+		}
+		d, m := data(b)
+		out[name] = map[string]any{"status": statusOK, "data": d, "metadata": m}
+	}
+	return out
+}
+
+// errorResult is a user expression's error: status, ename, evalue,
+// traceback.
+func errorResult(err error, ename string) map[string]any {
+	e := errorFields(err)
+	if ename != "" {
+		e.EName = ename
+	}
+	return map[string]any{"status": statusError, "ename": e.EName, "evalue": e.EValue, "traceback": e.Traceback}
 }
 
 // queuedBehindFailure reports whether r was queued (or in flight) when the
@@ -109,13 +179,18 @@ func (k *Kernel) queuedBehindFailure(r *request) bool {
 // evaluate calls the Evaluator, turning a panic in it into an error so that a
 // broken Evaluator fails the cell and not the kernel.
 func (k *Kernel) evaluate(ctx context.Context, code string, out mime.Publisher) (b mime.Bundle, err error) {
+	return k.evaluateWith(func() (mime.Bundle, error) { return k.ev.Execute(ctx, code, out) })
+}
+
+// evaluateWith calls f, turning a panic in it into an error.
+func (k *Kernel) evaluateWith(f func() (mime.Bundle, error)) (b mime.Bundle, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			k.log.Printf("kernel: the evaluator panicked: %v\n%s", p, debug.Stack())
 			b, err = mime.Bundle{}, &evalPanic{value: p}
 		}
 	}()
-	return k.ev.Execute(ctx, code, out)
+	return f()
 }
 
 type evalPanic struct{ value any }

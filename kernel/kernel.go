@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,6 +32,12 @@ type Options struct {
 	// Activity, if set, is called when a request is done (the kernel
 	// binary uses it to give memory back once the kernel sits idle).
 	Activity func()
+	// MaxFrameSize bounds one incoming ZMTP frame (one part of a message:
+	// a cell's code, say), so that a garbage length cannot exhaust memory.
+	// Zero means GOKERNEL_MAX_FRAME_MB (mebibytes) from the environment if
+	// set, else DefaultMaxFrameSize (256 MiB). Outgoing messages have no
+	// limit, as in ipykernel.
+	MaxFrameSize int64
 }
 
 // ErrShutdown is returned by Run when it is called on a closed kernel.
@@ -44,7 +51,8 @@ const graceful = 2 * time.Second
 // New, then call Run; Interrupt and Close may be called from any goroutine.
 type Kernel struct {
 	info    ConnectionInfo
-	key     []byte
+	key     wire.Key
+	seen    *digests // signatures already served (replay check)
 	ev      Evaluator
 	log     *log.Logger
 	opts    Options
@@ -67,6 +75,16 @@ type Kernel struct {
 
 	execMu     sync.Mutex
 	cancelExec context.CancelFunc // cancels the running cell; nil when idle
+
+	// controlQueue takes requests that touch the Evaluator from the
+	// control goroutine to the shell goroutine, which serves them between
+	// its own: the Evaluator takes one call at a time, and execution_count
+	// and history have one owner. A queue, not a channel send, so that the
+	// control goroutine never waits for a running cell (interrupt_request
+	// must get through).
+	controlMu    sync.Mutex
+	controlQueue []*request
+	controlWake  chan struct{} // a token when controlQueue may be non-empty
 
 	// Owned by the shell goroutine.
 	count    int
@@ -95,16 +113,22 @@ func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
 	if err := info.check(); err != nil {
 		return nil, fmt.Errorf("kernel: %w", err)
 	}
+	key, err := wire.NewKey(info.SignatureScheme, []byte(info.Key))
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
 	k := &Kernel{
-		info:     info,
-		key:      []byte(info.Key),
-		ev:       ev,
-		log:      opts.Log,
-		opts:     opts,
-		session:  uuid.NewString(),
-		inputs:   make(chan *wire.Message, 1),
-		shutdown: make(chan struct{}),
-		closed:   make(chan struct{}),
+		info:        info,
+		key:         key,
+		seen:        newDigests(digestHistory),
+		controlWake: make(chan struct{}, 1),
+		ev:          ev,
+		log:         opts.Log,
+		opts:        opts,
+		session:     uuid.NewString(),
+		inputs:      make(chan *wire.Message, 1),
+		shutdown:    make(chan struct{}),
+		closed:      make(chan struct{}),
 	}
 	if k.log == nil {
 		k.log = log.New(os.Stderr, "gokernel: ", log.LstdFlags)
@@ -125,7 +149,7 @@ func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
 		{"heartbeat", zmq4.Rep, &k.info.HBPort, &k.hb},
 	}
 	for _, b := range binds {
-		s, port, err := listen(b.name, b.typ, k.info.Transport, k.info.IP, *b.port, k.log)
+		s, port, err := listen(b.name, b.typ, k.info.Transport, k.info.IP, *b.port, k.log, maxFrame(opts, k.log))
 		if err != nil {
 			k.closeSockets()
 			return nil, err
@@ -133,6 +157,21 @@ func New(info ConnectionInfo, ev Evaluator, opts Options) (*Kernel, error) {
 		*b.sock, *b.port = s, port
 	}
 	return k, nil
+}
+
+// maxFrame is the incoming frame limit opts and the environment ask for.
+func maxFrame(opts Options, logger *log.Logger) uint64 {
+	if opts.MaxFrameSize > 0 {
+		return uint64(opts.MaxFrameSize)
+	}
+	if v := os.Getenv("GOKERNEL_MAX_FRAME_MB"); v != "" {
+		mb, err := strconv.ParseUint(v, 10, 32)
+		if err == nil && mb > 0 {
+			return mb << 20
+		}
+		logger.Printf("kernel: GOKERNEL_MAX_FRAME_MB=%q is not a positive whole number of MiB; using %d MiB", v, DefaultMaxFrameSize>>20)
+	}
+	return DefaultMaxFrameSize
 }
 
 // ConnectionInfo returns the connection info with the ports actually bound.
@@ -162,7 +201,7 @@ func (k *Kernel) run(ctx context.Context) (bool, error) {
 	var wg sync.WaitGroup
 	shellDone := make(chan struct{})
 	wg.Add(2)
-	go func() { defer close(shellDone); k.serve(loopCtx, k.shell, "shell") }()
+	go func() { defer close(shellDone); k.serveShell(loopCtx) }()
 	go func() { defer wg.Done(); k.serve(loopCtx, k.control, "control") }()
 	go func() { defer wg.Done(); k.serveStdin(loopCtx) }()
 
@@ -328,7 +367,7 @@ func (k *Kernel) pubLoop() {
 			m := k.messageAt(p.parent, p.msgType, p.content, p.at)
 			// A topic frame as ipykernel sends; clients subscribe to everything.
 			m.Identities = [][]byte{[]byte("kernel." + k.session + "." + p.msgType)}
-			if frames, err := wire.Encode(k.key, m); err != nil {
+			if frames, err := k.key.Encode(m); err != nil {
 				k.log.Print(err)
 			} else {
 				k.iopub.publish(frames)
@@ -369,7 +408,7 @@ func (k *Kernel) send(s *zsocket, ids [][]byte, parent wire.Header, msgType stri
 		return wire.Header{}, false
 	}
 	m.Identities = ids
-	frames, err := wire.Encode(k.key, m)
+	frames, err := k.key.Encode(m)
 	if err != nil {
 		k.log.Print(err)
 		return wire.Header{}, false
@@ -389,6 +428,45 @@ func (k *Kernel) serve(ctx context.Context, s *zsocket, channel string) {
 	}
 }
 
+// serveShell is serve for the shell socket, which also serves the requests
+// the control goroutine hands over (control2shell).
+func (k *Kernel) serveShell(ctx context.Context) {
+	for {
+		select {
+		case in := <-k.shell.in:
+			k.dispatch(ctx, k.shell, "shell", in)
+		case <-k.controlWake:
+			for {
+				k.controlMu.Lock()
+				if len(k.controlQueue) == 0 {
+					k.controlMu.Unlock()
+					break
+				}
+				r := k.controlQueue[0]
+				k.controlQueue[0] = nil
+				k.controlQueue = k.controlQueue[1:]
+				k.controlMu.Unlock()
+				k.serveRequest(ctx, r)
+			}
+		case <-k.shell.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// toShell queues a control request for the shell goroutine.
+func (k *Kernel) toShell(r *request) {
+	k.controlMu.Lock()
+	k.controlQueue = append(k.controlQueue, r)
+	k.controlMu.Unlock()
+	select {
+	case k.controlWake <- struct{}{}:
+	default: // a token is already waiting
+	}
+}
+
 // serveStdin reads input_reply messages and hands them to the waiting
 // Input call.
 func (k *Kernel) serveStdin(ctx context.Context) {
@@ -397,9 +475,8 @@ func (k *Kernel) serveStdin(ctx context.Context) {
 		if !ok {
 			return
 		}
-		m, err := wire.Decode(k.key, in.frames)
-		if err != nil {
-			k.log.Printf("kernel: stdin: dropped message: %v", err)
+		m := k.decode("stdin", in.frames)
+		if m == nil {
 			continue
 		}
 		if m.Header.MsgType != msgInputReply {

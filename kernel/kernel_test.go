@@ -103,13 +103,34 @@ func TestExecuteIOPubSequence(t *testing.T) {
 			status: "error", ename: "Error", count: 1,
 		},
 		{
-			name: "silent hides input and result, keeps the count",
+			name: "silent broadcasts nothing but status, keeps the count",
 			eval: func(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 				out.Stream("stdout", "x")
+				out.Display(mime.TextBundle("d"), "")
+				out.Clear(false)
 				return mime.TextBundle("42"), nil
 			},
 			req:    func(c map[string]any) { c["silent"] = true },
-			types:  []string{"status", "stream", "status"},
+			types:  []string{"status", "status"},
+			status: "ok", count: 0,
+		},
+		{
+			name: "silent error: reply only",
+			eval: func(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+				out.Stream("stderr", "x")
+				return mime.Bundle{}, errors.New("boom")
+			},
+			req:    func(c map[string]any) { c["silent"] = true },
+			types:  []string{"status", "status"},
+			status: "error", ename: "Error", count: 0,
+		},
+		{
+			name: "silent name? sends its payload only",
+			eval: func(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+				return mime.TextBundle("42"), nil
+			},
+			req:    func(c map[string]any) { c["silent"] = true; c["code"] = "x?" },
+			types:  []string{"status", "status"},
 			status: "ok", count: 0,
 		},
 		{
@@ -781,7 +802,7 @@ func TestConnectionErrors(t *testing.T) {
 	}{
 		{"missing", filepath.Join(dir, "nope.json"), "reading connection file"},
 		{"not JSON", write("bad.json", "{"), "unexpected end"},
-		{"scheme", write("scheme.json", `{"signature_scheme": "hmac-md5"}`), `signature_scheme "hmac-md5" not supported`},
+		{"scheme", write("scheme.json", `{"signature_scheme": "hmac-whirlpool"}`), `signature_scheme "hmac-whirlpool" not supported (want one of hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512)`},
 		{"transport", write("transport.json", `{"transport": "udp"}`), `transport "udp" not supported`},
 		{"port", write("port.json", `{"shell_port": 70000}`), "port 70000 out of range"},
 	}

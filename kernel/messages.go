@@ -66,8 +66,8 @@ type executeRequest struct {
 type executeReply struct {
 	Status          string         `json:"status"`
 	ExecutionCount  int            `json:"execution_count"`
-	UserExpressions map[string]any `json:"user_expressions,omitempty"`
-	Payload         []any          `json:"payload,omitempty"`
+	UserExpressions map[string]any `json:"user_expressions"` // {} when none
+	Payload         []any          `json:"payload"`          // [] when none
 	errorContent
 }
 

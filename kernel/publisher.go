@@ -38,6 +38,7 @@ type publisher struct {
 	parent     wire.Header
 	ids        [][]byte // the requesting client, for input_request
 	allowStdin bool
+	silent     bool            // execute_request's silent: publish no output
 	ctx        context.Context // the cell's; done when interrupted or over
 
 	mu         sync.Mutex
@@ -56,7 +57,7 @@ func newPublisher(k *Kernel, r *request, allowStdin bool, ctx context.Context) *
 
 // Stream implements mime.Publisher.
 func (p *publisher) Stream(name, text string) {
-	if text == "" {
+	if text == "" || p.silent {
 		return
 	}
 	if name != "stderr" {
@@ -152,6 +153,9 @@ func (p *publisher) Update(b mime.Bundle, id string) {
 }
 
 func (p *publisher) display(msgType string, b mime.Bundle, id string) {
+	if p.silent {
+		return
+	}
 	d, m := data(b)
 	c := displayData{Data: d, Metadata: m}
 	if id != "" {
@@ -165,6 +169,9 @@ func (p *publisher) display(msgType string, b mime.Bundle, id string) {
 
 // Clear implements mime.Publisher.
 func (p *publisher) Clear(wait bool) {
+	if p.silent {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.flushLocked(true)

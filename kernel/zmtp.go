@@ -16,6 +16,8 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/go-zeromq/zmq4/security/null"
+
+	"github.com/gokernel/gokernel/kernel/wire"
 )
 
 // This file is the kernel's own ZeroMQ sockets, built on zmq4's ZMTP
@@ -32,9 +34,12 @@ import (
 
 const (
 	handshakeTimeout = 10 * time.Second
-	peerQueueMsgs    = 4096      // messages queued per peer before dropping
-	peerQueueBytes   = 64 << 20  // bytes queued per peer before dropping
-	maxFrameSize     = 256 << 20 // larger ZMTP frames close the connection
+	peerQueueMsgs    = 4096     // messages queued per peer before dropping
+	peerQueueBytes   = 64 << 20 // bytes queued per peer before dropping (plus one larger message)
+	// DefaultMaxFrameSize bounds one incoming ZMTP frame unless
+	// Options.MaxFrameSize or GOKERNEL_MAX_FRAME_MB says otherwise; a
+	// larger frame closes its connection with a log line naming the limit.
+	DefaultMaxFrameSize = 256 << 20
 )
 
 // inbound is one multipart message read from a peer.
@@ -51,6 +56,7 @@ type zsocket struct {
 	ln   net.Listener
 	log  *log.Logger
 	path string // unix socket file to remove on close (ipc transport)
+	max  uint64 // largest incoming frame
 
 	in   chan inbound // ROUTER: messages received, identity first
 	done chan struct{}
@@ -74,7 +80,8 @@ type peer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   [][][]byte
-	qbytes  int
+	qbytes  int // bytes of the queued messages of up to peerQueueBytes each
+	big     int // queued messages larger than peerQueueBytes (0 or 1)
 	dropped int
 	sending bool // write is sending a message taken off the queue
 	closed  bool
@@ -83,7 +90,7 @@ type peer struct {
 
 // listen binds a socket of type typ on endpoint ("tcp://127.0.0.1:5555",
 // "ipc:///tmp/k-1"), returning its actual address (port 0 picks one).
-func listen(name string, typ zmq4.SocketType, transport, ip string, port int, logger *log.Logger) (*zsocket, int, error) {
+func listen(name string, typ zmq4.SocketType, transport, ip string, port int, logger *log.Logger, maxFrame uint64) (*zsocket, int, error) {
 	var (
 		ln   net.Listener
 		err  error
@@ -112,6 +119,7 @@ func listen(name string, typ zmq4.SocketType, transport, ip string, port int, lo
 		peers:  make(map[*peer]struct{}),
 		byID:   make(map[string]*peer),
 		nextID: 1,
+		max:    maxFrame,
 	}
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		port = a.Port
@@ -149,10 +157,9 @@ func (s *zsocket) accept() {
 func (s *zsocket) open(raw net.Conn) {
 	defer s.wg.Done()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
-	guarded := newFrameGuard(raw)
-	conn, err := zmq4.Open(guarded, null.Security(), s.typ, nil, true, nil)
+	guarded, conn, err := handshake(raw, s.typ, s.max)
 	if err != nil {
-		s.log.Printf("kernel: %s: handshake with %s failed: %v", s.name, raw.RemoteAddr(), err)
+		s.log.Printf("kernel: %s: refused a connection from %s: %v", s.name, raw.RemoteAddr(), err)
 		raw.Close()
 		return
 	}
@@ -186,6 +193,24 @@ func (s *zsocket) open(raw net.Conn) {
 
 	go p.write()
 	go p.read()
+}
+
+// handshake runs the server side of the ZMTP handshake on raw for a socket
+// of type typ. The peer's greeting and READY are checked before zmq4 reads
+// them; should zmq4 still panic on something they let through, the panic
+// costs this connection only.
+func handshake(raw net.Conn, typ zmq4.SocketType, maxFrame uint64) (g *frameGuard, conn *zmq4.Conn, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, conn, err = nil, nil, fmt.Errorf("kernel: zmq4 panicked in the handshake: %v", r)
+		}
+	}()
+	g = newFrameGuard(raw, typ, maxFrame)
+	conn, err = zmq4.Open(g, null.Security(), typ, nil, true, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, conn, nil
 }
 
 // read receives messages from p until the connection ends.
@@ -270,7 +295,12 @@ func (p *peer) send(frames [][]byte) {
 	if p.closed {
 		return
 	}
-	if len(p.queue) >= peerQueueMsgs || p.qbytes+n > peerQueueBytes {
+	// ipykernel has no limit on message size, so one message larger than
+	// the byte bound (a 100 MB result) may wait beside the others, and the
+	// messages after it (status idle) still fit: memory stays bounded by
+	// peerQueueBytes plus one such message.
+	big := n > peerQueueBytes
+	if len(p.queue) >= peerQueueMsgs || big && p.big > 0 || !big && p.qbytes+n > peerQueueBytes {
 		if p.dropped == 0 {
 			p.s.log.Printf("kernel: %s: a client is not reading; dropping its messages", p.s.name)
 		}
@@ -278,7 +308,11 @@ func (p *peer) send(frames [][]byte) {
 		return
 	}
 	p.queue = append(p.queue, frames)
-	p.qbytes += n
+	if big {
+		p.big++
+	} else {
+		p.qbytes += n
+	}
 	p.cond.Signal()
 }
 
@@ -297,8 +331,14 @@ func (p *peer) write() {
 		frames := p.queue[0]
 		p.queue[0] = nil
 		p.queue = p.queue[1:]
+		n := 0
 		for _, f := range frames {
-			p.qbytes -= len(f)
+			n += len(f)
+		}
+		if n > peerQueueBytes {
+			p.big--
+		} else {
+			p.qbytes -= n
 		}
 		p.sending = true
 		if p.dropped > 0 && len(p.queue) == 0 {
@@ -459,12 +499,21 @@ func (s *zsocket) close() {
 	}
 }
 
-// frameGuard sits under zmq4's ZMTP reader and refuses frames larger than
-// maxFrameSize: zmq4 allocates whatever size a frame header claims, so a
-// stray or hostile 8-byte length would otherwise exhaust memory.
+// frameGuard sits under zmq4's ZMTP reader. It checks the peer's greeting
+// and READY command before zmq4 sees them (wire.CheckGreeting and
+// wire.CheckReady): zmq4 v0.17.0 panics on a READY without a known
+// Socket-Type or with a property longer than the command. After the
+// handshake it refuses frames larger than its limit: zmq4 allocates
+// whatever size a frame header claims, so a stray or hostile 8-byte length
+// would otherwise exhaust memory.
 type frameGuard struct {
 	net.Conn
 	r *bufio.Reader // zmq4 reads a frame in small pieces: one syscall each without this
+
+	typ     string // our socket type, for the READY check
+	max     uint64 // largest frame accepted after the handshake
+	stage   int    // 0: greeting not read; 1: READY not read; 2: handshake checked
+	pending []byte // checked handshake bytes zmq4 has not read yet
 
 	wmu   sync.Mutex
 	w     *bufio.Writer // after the handshake: a message's frames leave in one write
@@ -475,10 +524,72 @@ type frameGuard struct {
 	left  uint64        // body bytes left
 }
 
-var errFrameTooLarge = errors.New("kernel: ZMTP frame larger than 256 MiB")
+// errFrameTooLarge is what a frame over the limit gives (wrapped in a
+// frameTooLarge that says the sizes and what to do).
+var errFrameTooLarge = errors.New("kernel: ZMTP frame too large")
 
-func newFrameGuard(c net.Conn) *frameGuard {
-	return &frameGuard{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
+type frameTooLarge struct{ size, max uint64 }
+
+func (e *frameTooLarge) Error() string {
+	return fmt.Sprintf("kernel: a ZMTP frame of %d bytes is larger than the limit of %d MiB; "+
+		"set GOKERNEL_MAX_FRAME_MB in the kernelspec's env to accept it", e.size, e.max>>20)
+}
+
+func (e *frameTooLarge) Unwrap() error { return errFrameTooLarge }
+
+func newFrameGuard(c net.Conn, typ zmq4.SocketType, maxFrame uint64) *frameGuard {
+	if maxFrame == 0 {
+		maxFrame = DefaultMaxFrameSize
+	}
+	return &frameGuard{Conn: c, r: bufio.NewReaderSize(c, 64<<10), typ: string(typ), max: maxFrame}
+}
+
+// handshake reads and checks the next part of the peer's handshake into
+// g.pending. zmq4 writes its own greeting (and then its READY) before it
+// reads the peer's, so reading ahead here never waits for something the
+// peer is waiting for (libzmq sends its greeting in pieces, in step with
+// ours).
+func (g *frameGuard) handshake() error {
+	switch g.stage {
+	case 0:
+		greeting := make([]byte, wire.GreetingSize)
+		if _, err := io.ReadFull(g.r, greeting); err != nil {
+			return err
+		}
+		if err := wire.CheckGreeting(greeting); err != nil {
+			return err
+		}
+		g.pending, g.stage = greeting, 1
+	case 1:
+		var hdr [9]byte
+		if _, err := io.ReadFull(g.r, hdr[:2]); err != nil {
+			return err
+		}
+		flags, hl := hdr[0], 2
+		if flags&0x04 == 0 || flags&0x01 != 0 || flags&^0x07 != 0 {
+			return fmt.Errorf("%w: first frame has flags %#x, want a single command frame", wire.ErrHandshake, flags)
+		}
+		size := uint64(hdr[1])
+		if flags&0x02 != 0 {
+			if _, err := io.ReadFull(g.r, hdr[2:]); err != nil {
+				return err
+			}
+			size, hl = binary.BigEndian.Uint64(hdr[1:]), 9
+		}
+		if size > wire.MaxReadySize {
+			return fmt.Errorf("%w: first command of %d bytes (at most %d)", wire.ErrHandshake, size, wire.MaxReadySize)
+		}
+		buf := make([]byte, hl+int(size))
+		copy(buf, hdr[:hl])
+		if _, err := io.ReadFull(g.r, buf[hl:]); err != nil {
+			return err
+		}
+		if _, err := wire.CheckReady(buf[hl:], g.typ); err != nil {
+			return err
+		}
+		g.pending, g.stage = buf, 2
+	}
+	return nil
 }
 
 // bufferWrites makes writes collect until Flush. Only after the handshake:
@@ -509,7 +620,21 @@ func (g *frameGuard) Flush() error {
 }
 
 func (g *frameGuard) Read(b []byte) (int, error) {
-	n, err := g.r.Read(b)
+	var (
+		n   int
+		err error
+	)
+	if g.stage < 2 && len(g.pending) == 0 {
+		if err := g.handshake(); err != nil {
+			return 0, err
+		}
+	}
+	if len(g.pending) > 0 {
+		n = copy(b, g.pending)
+		g.pending = g.pending[n:]
+	} else {
+		n, err = g.r.Read(b)
+	}
 	for i := 0; i < n; {
 		switch {
 		case g.pos < 64: // the greeting
@@ -542,9 +667,9 @@ func (g *frameGuard) Read(b []byte) (int, error) {
 				continue
 			}
 		}
-		if g.size > maxFrameSize {
+		if g.size > g.max {
 			g.Conn.Close()
-			return 0, errFrameTooLarge
+			return 0, &frameTooLarge{size: g.size, max: g.max}
 		}
 		g.left, g.state = g.size, 10
 		if g.left == 0 {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"testing"
+
+	"github.com/go-zeromq/zmq4"
 )
 
 // pipeConn is a net.Conn that reads from a buffer.
@@ -15,8 +17,9 @@ type pipeConn struct {
 	r io.Reader
 }
 
-func (c *pipeConn) Read(b []byte) (int, error) { return c.r.Read(b) }
-func (c *pipeConn) Close() error               { return nil }
+func (c *pipeConn) Read(b []byte) (int, error)  { return c.r.Read(b) }
+func (c *pipeConn) Write(b []byte) (int, error) { return len(b), nil }
+func (c *pipeConn) Close() error                { return nil }
 
 func frame(flags byte, body []byte) []byte {
 	if len(body) > 255 || flags&0x02 != 0 {
@@ -29,7 +32,7 @@ func frame(flags byte, body []byte) []byte {
 }
 
 func TestFrameGuard(t *testing.T) {
-	greeting := make([]byte, 64)
+	greeting := clientHandshake("DEALER")
 	huge := []byte{0x02, 0, 0, 0, 0x10, 0, 0, 0, 0} // 64 GiB claimed
 	tests := []struct {
 		name    string
@@ -37,7 +40,7 @@ func TestFrameGuard(t *testing.T) {
 		wantErr bool
 	}{
 		{"greeting only", greeting, false},
-		{"short and long frames", bytes.Join([][]byte{greeting, frame(0x04, []byte("READY")), frame(0x01, []byte("a")),
+		{"short and long frames", bytes.Join([][]byte{greeting, frame(0x01, []byte("a")),
 			frame(0, bytes.Repeat([]byte("x"), 300)), frame(0, nil)}, nil), false},
 		{"huge size", append(append([]byte{}, greeting...), huge...), true},
 		{"huge size after frames", bytes.Join([][]byte{greeting, frame(0, bytes.Repeat([]byte("y"), 1000)), huge}, nil), true},
@@ -45,7 +48,7 @@ func TestFrameGuard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, size := range []int{1, 7, 4096} { // any read sizes
-				g := newFrameGuard(&pipeConn{r: bytes.NewReader(tt.stream)})
+				g := newFrameGuard(&pipeConn{r: bytes.NewReader(tt.stream)}, zmq4.Router, DefaultMaxFrameSize)
 				buf := make([]byte, size)
 				var err error
 				for err == nil {

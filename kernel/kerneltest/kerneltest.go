@@ -45,8 +45,9 @@ type Frontend struct {
 	// ConnectionFile is where the connection info was written (in t.TempDir).
 	ConnectionFile string
 
-	t   testing.TB
-	key []byte
+	t      testing.TB
+	key    []byte
+	scheme string // signature_scheme of the connection file
 
 	shell, control, stdin *Conn
 	iopub                 *Conn
@@ -55,6 +56,8 @@ type Frontend struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	replies map[string]*wire.Message // shell and control, by parent msg_id
+	channel map[string]string        // "shell" or "control": where each reply came, by parent msg_id
+	counts  map[string]int           // replies received, by parent msg_id
 	order   []*wire.Message          // shell and control replies, as received
 	pub     []*wire.Message          // iopub, as received
 	inputs  []*wire.Message          // input_requests, as received
@@ -70,11 +73,18 @@ type Frontend struct {
 // test ends.
 func Start(t testing.TB, ev kernel.Evaluator, opts kernel.Options) *Frontend {
 	t.Helper()
+	return StartScheme(t, ev, opts, "hmac-sha256")
+}
+
+// StartScheme is Start with a connection file whose signature_scheme is
+// scheme ("hmac-sha512", ...); the frontend signs and checks with it too.
+func StartScheme(t testing.TB, ev kernel.Evaluator, opts kernel.Options, scheme string) *Frontend {
+	t.Helper()
 	keyb := make([]byte, 16)
 	rand.Read(keyb)
 	info := kernel.ConnectionInfo{
 		Transport: "tcp", IP: "127.0.0.1", Key: hex.EncodeToString(keyb),
-		SignatureScheme: "hmac-sha256", KernelName: "gokernel-test",
+		SignatureScheme: scheme, KernelName: "gokernel-test",
 	}
 	path := filepath.Join(t.TempDir(), "kernel.json")
 	b, _ := json.Marshal(info)
@@ -94,7 +104,7 @@ func Start(t testing.TB, ev kernel.Evaluator, opts kernel.Options) *Frontend {
 	}
 	f := &Frontend{
 		Kernel: k, Info: k.ConnectionInfo(), Session: uuid.NewString(), ConnectionFile: path,
-		t: t, key: []byte(info.Key), replies: map[string]*wire.Message{}, runDone: make(chan struct{}),
+		t: t, key: []byte(info.Key), scheme: info.SignatureScheme, replies: map[string]*wire.Message{}, channel: map[string]string{}, counts: map[string]int{}, runDone: make(chan struct{}),
 	}
 	f.cond = sync.NewCond(&f.mu)
 	go func() {
@@ -109,10 +119,10 @@ func Start(t testing.TB, ev kernel.Evaluator, opts kernel.Options) *Frontend {
 	f.stdin = f.dial(f.Info.StdinPort, zmq4.Dealer, id)
 	f.iopub = f.Subscribe()
 	f.hb = f.dial(f.Info.HBPort, zmq4.Req, nil)
-	go f.collect(f.shell, &f.order)
-	go f.collect(f.control, &f.order)
-	go f.collect(f.stdin, &f.inputs)
-	go f.collect(f.iopub, &f.pub)
+	go f.collect(f.shell, "shell", &f.order)
+	go f.collect(f.control, "control", &f.order)
+	go f.collect(f.stdin, "stdin", &f.inputs)
+	go f.collect(f.iopub, "iopub", &f.pub)
 	f.waitIOPub()
 	return f
 }
@@ -230,13 +240,13 @@ func (f *Frontend) Subscribe() *Conn {
 	return c
 }
 
-func (f *Frontend) collect(c *Conn, into *[]*wire.Message) {
+func (f *Frontend) collect(c *Conn, channel string, into *[]*wire.Message) {
 	for {
 		frames, err := c.Recv()
 		if err != nil {
 			return
 		}
-		m, err := wire.Decode(f.key, frames)
+		m, err := f.signer(f.key).Decode(frames)
 		if err != nil {
 			f.t.Errorf("kerneltest: the kernel sent a bad message: %v", err)
 			continue
@@ -245,6 +255,8 @@ func (f *Frontend) collect(c *Conn, into *[]*wire.Message) {
 		*into = append(*into, m)
 		if into == &f.order && m.Parent.MsgID != "" {
 			f.replies[m.Parent.MsgID] = m
+			f.channel[m.Parent.MsgID] = channel
+			f.counts[m.Parent.MsgID]++
 		}
 		f.cond.Broadcast()
 		f.mu.Unlock()
@@ -271,11 +283,12 @@ func (f *Frontend) Send(channel, msgType string, content any) string {
 	return m.Header.MsgID
 }
 
-// SendMessage signs m with key (which need not be the kernel's) and sends
-// it on channel ("shell", "control" or "stdin").
+// SendMessage signs m with key (which need not be the kernel's), in the
+// connection's signature scheme, and sends it on channel ("shell",
+// "control" or "stdin").
 func (f *Frontend) SendMessage(channel string, m *wire.Message, key []byte) {
 	f.t.Helper()
-	frames, err := wire.Encode(key, m)
+	frames, err := f.signer(key).Encode(m)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -301,6 +314,26 @@ func (f *Frontend) conn(channel string) *Conn {
 	}
 	f.t.Fatalf("kerneltest: no channel %q", channel)
 	return nil
+}
+
+// signer is the frontend's signature scheme with key.
+func (f *Frontend) signer(key []byte) wire.Key {
+	k, err := wire.NewKey(f.scheme, key)
+	if err != nil {
+		f.t.Fatalf("kerneltest: %v", err)
+	}
+	return k
+}
+
+// Frames returns m signed with the connection key, as SendFrames takes
+// them (to send one message twice, say).
+func (f *Frontend) Frames(m *wire.Message) [][]byte {
+	f.t.Helper()
+	frames, err := f.signer(f.key).Encode(m)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return frames
 }
 
 // Key returns the connection key.
@@ -334,6 +367,14 @@ func (f *Frontend) Reply(msgID string) *wire.Message {
 		f.t.Fatalf("kerneltest: no reply to %s within %v", msgID, Timeout)
 	}
 	return m
+}
+
+// ReplyChannel returns the channel ("shell" or "control") the reply to
+// msgID came on, and how many replies to it came; "" and 0 before any.
+func (f *Frontend) ReplyChannel(msgID string) (channel string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.channel[msgID], f.counts[msgID]
 }
 
 // HasReply reports whether a reply to msgID has arrived, without waiting.

@@ -184,6 +184,7 @@ func runKernel(args []string) error {
 	residency.DropExecutablePages()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	watchParent(logger, stop) // exit with the Jupyter server that started us (parent_*.go)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {

@@ -2,8 +2,6 @@
 configured for Go.
 
 Tests of the suite that do not apply, and why:
-- test_pager (code_page_something): Go has no pager; help comes through
-  inspect_request (Shift-Tab), which test_inspect covers.
 - The suite has no stdin, interrupt or clear_output test; ours are in
   test_robustness.py (interrupt) and the Go tests (stdin round trip).
 Every other test of the suite runs and must pass.
@@ -32,7 +30,7 @@ class GoKernelTests(jupyter_kernel_test.KernelTests):
     incomplete_code_samples = ["func f() {", "for i := 0; i < 3; i++ {", "x := 1 +"]
     invalid_code_samples = ["}", "x := := 3", 'fmt.Println("abc)']
 
-    code_page_something = ""  # not applicable: see the module doc
+    code_page_something = "fmt.Println?"  # IPython's help syntax: the docs as a page payload
 
     code_generate_error = 'panic("boom")'
 
