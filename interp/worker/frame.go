@@ -20,6 +20,7 @@ const (
 	opInspect    = "inspect"     // ID: call id; Code, Cursor, Detail
 	opIsComplete = "is_complete" // ID: call id; Code
 	opInputReply = "input_reply" // ID: input id; Text, Err
+	opComm       = "comm"        // ID: cell id; Comm, Parent (comm.go)
 )
 
 // Child to parent:
@@ -32,6 +33,7 @@ const (
 	opUpdate  = "update"  // Cell; Bundle, DisplayID
 	opClear   = "clear"   // Cell; Wait
 	opInput   = "input"   // ID: input id; Cell; Prompt, Password
+	opSend    = "send"    // Cell; MsgType, Content: any other iopub message (comm.go)
 )
 
 // A frame is one message on the control pipes: a 4-byte big-endian length,
@@ -65,6 +67,11 @@ type frame struct {
 	Found   bool              `json:"found,omitempty"`
 	Status  string            `json:"status,omitempty"`
 	Indent  string            `json:"indent,omitempty"`
+
+	Comm    *mime.CommMsg   `json:"comm,omitempty"`
+	Parent  string          `json:"parent,omitempty"` // the msg_id the cell or comm message serves
+	MsgType string          `json:"msg_type,omitempty"`
+	Content json.RawMessage `json:"content,omitempty"`
 
 	raw bool // a raw stream frame: Text may end in the middle of a character
 }
