@@ -31,6 +31,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -174,12 +175,30 @@ func (c *Comm) OnClose(f func(*Msg)) {
 func (c *Comm) Owner() mime.Publisher { return c.owner }
 
 // Report shows err as stderr text under the comm's owner, the cell the user
-// connects with the comm. Callbacks that run on goroutines of their own
-// use it for their errors.
+// connects with the comm, and under the message being served if that is
+// another publisher (an Output widget capturing a callback's output shows
+// it there). Callbacks that run on goroutines of their own use it too.
 func (c *Comm) Report(err error) {
-	if c.owner != nil && err != nil {
-		c.owner.Stream("stderr", err.Error()+"\n")
+	if err == nil {
+		return
 	}
+	text := err.Error() + "\n"
+	if c.owner != nil {
+		c.owner.Stream("stderr", text)
+	}
+	if cur := display.Current(); !same(cur, c.owner) {
+		cur.Stream("stderr", text)
+	}
+}
+
+// same reports whether a and b are the same publisher, without panicking
+// on publishers of incomparable types.
+func same(a, b mime.Publisher) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
 }
 
 // Comms returns the ids and target names of the open comms whose target is
