@@ -122,12 +122,21 @@ func (k *Kernel) comm(ctx context.Context, r *request) {
 
 // Send implements mime.Sender: any iopub message with the request as
 // parent, after the stream text written before it.
-func (p *publisher) Send(msgType string, content any) {
+func (p *publisher) Send(msgType string, content, metadata any) {
+	var md json.RawMessage
+	if metadata != nil {
+		b, err := json.Marshal(metadata)
+		if err != nil {
+			p.k.log.Printf("kernel: encoding the metadata of %s: %v", msgType, err)
+			return
+		}
+		md = b
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.flushLocked(true)
 	p.k.comms.note(msgType, content)
-	p.k.publish(p.parent, msgType, content)
+	p.k.publishMeta(p.parent, msgType, content, md)
 }
 
 // ParentID implements mime.Parent.

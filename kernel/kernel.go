@@ -314,16 +314,22 @@ func encodeContent(msgType string, content any) (json.RawMessage, error) {
 
 // pending is an iopub message made but not yet signed and sent.
 type pending struct {
-	parent  wire.Header
-	msgType string
-	content json.RawMessage
-	at      time.Time // the header's date: when it was made
+	parent   wire.Header
+	msgType  string
+	content  json.RawMessage
+	metadata json.RawMessage // nil: {}
+	at       time.Time       // the header's date: when it was made
 }
 
 // publish sends a message on iopub: its content is encoded now (so the
 // caller may reuse what it passed), its header, signature and frames are
 // made by pubLoop, in order.
 func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
+	k.publishMeta(parent, msgType, content, nil)
+}
+
+// publishMeta is publish with the message's metadata (nil means {}).
+func (k *Kernel) publishMeta(parent wire.Header, msgType string, content any, metadata json.RawMessage) {
 	c, err := encodeContent(msgType, content)
 	if err != nil {
 		k.log.Print(err)
@@ -337,7 +343,7 @@ func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
 		k.pubCond.Wait()
 	}
 	if !k.pubStop {
-		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, at: time.Now()})
+		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, metadata: metadata, at: time.Now()})
 		k.pubMade++
 		k.pubCond.Broadcast()
 	}
@@ -365,6 +371,7 @@ func (k *Kernel) pubLoop() {
 		k.pubMu.Unlock()
 		for i, p := range batch {
 			m := k.messageAt(p.parent, p.msgType, p.content, p.at)
+			m.Metadata = p.metadata
 			// A topic frame as ipykernel sends; clients subscribe to everything.
 			m.Identities = [][]byte{[]byte("kernel." + k.session + "." + p.msgType)}
 			if frames, err := k.key.Encode(m); err != nil {

@@ -95,16 +95,15 @@ func Register(target string, open func(c *Comm, m *Msg)) {
 	targets[target] = open
 }
 
-// Open opens a comm to the frontend's target and returns it. data and
-// metadata (nil means {}) must marshal to JSON objects.
+// Open opens a comm to the frontend's target and returns it. data (nil
+// means {}) and metadata (the message's metadata, where the widget protocol
+// puts its version) must marshal to JSON objects.
 func Open(target string, data, metadata any) *Comm {
 	c := &Comm{id: prefix + "-" + fmt.Sprint(nextID.Add(1)), target: target, owner: display.Current()}
 	mu.Lock()
 	comms[c.id] = c
 	mu.Unlock()
-	send(mime.MsgCommOpen, map[string]any{
-		"comm_id": c.id, "target_name": target, "data": object(data), "metadata": object(metadata),
-	})
+	send(mime.MsgCommOpen, map[string]any{"comm_id": c.id, "target_name": target, "data": object(data)}, metadata)
 	return c
 }
 
@@ -123,7 +122,7 @@ func (c *Comm) Send(data any) {
 	if closed {
 		return
 	}
-	send(mime.MsgCommMsg, map[string]any{"comm_id": c.id, "data": object(data)})
+	send(mime.MsgCommMsg, map[string]any{"comm_id": c.id, "data": object(data)}, nil)
 }
 
 // Close closes the comm, telling the frontend with data; later calls do
@@ -132,7 +131,7 @@ func (c *Comm) Close(data any) {
 	if !c.markClosed() {
 		return
 	}
-	send(mime.MsgCommClose, map[string]any{"comm_id": c.id, "data": object(data)})
+	send(mime.MsgCommClose, map[string]any{"comm_id": c.id, "data": object(data)}, nil)
 }
 
 func (c *Comm) markClosed() bool {
@@ -255,7 +254,7 @@ func Handle(m mime.CommMsg, out mime.Publisher) error {
 		if open == nil || dup {
 			// The protocol's answer to a comm_open nobody can serve.
 			if s, ok := out.(mime.Sender); ok {
-				s.Send(mime.MsgCommClose, map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
+				s.Send(mime.MsgCommClose, map[string]any{"comm_id": c.CommID, "data": map[string]any{}}, nil)
 			}
 			if dup {
 				return fmt.Errorf("comm: comm_open for comm %s, which is already open; closed", c.CommID)
@@ -331,9 +330,9 @@ func trimStack(b []byte) string {
 }
 
 // send sends an iopub message through the current cell's Publisher.
-func send(msgType string, c map[string]any) {
+func send(msgType string, c map[string]any, metadata any) {
 	if s, ok := display.Current().(mime.Sender); ok {
-		s.Send(msgType, c)
+		s.Send(msgType, c, metadata)
 	}
 }
 

@@ -95,9 +95,9 @@ func (W _github_com_gokernel_gokernel_kernel_mime_Publisher) Update(b mime.Bundl
 // _github_com_gokernel_gokernel_kernel_mime_Sender is an interface wrapper for Sender type
 type _github_com_gokernel_gokernel_kernel_mime_Sender struct {
 	IValue interface{}
-	WSend  func(msgType string, content any)
+	WSend  func(msgType string, content any, metadata any)
 }
 
-func (W _github_com_gokernel_gokernel_kernel_mime_Sender) Send(msgType string, content any) {
-	W.WSend(msgType, content)
+func (W _github_com_gokernel_gokernel_kernel_mime_Sender) Send(msgType string, content any, metadata any) {
+	W.WSend(msgType, content, metadata)
 }

@@ -102,8 +102,11 @@ func (c *Client) sendFrame(f *frame) error {
 		return &protocolError{"send frame without a message type or content"}
 	}
 	if s, ok := c.route(f.Cell).pub.(mime.Sender); ok {
-		content := f.Content
-		c.out.do(func() { s.Send(f.MsgType, content) })
+		var md any
+		if len(f.Metadata) > 0 {
+			md = f.Metadata
+		}
+		c.out.do(func() { s.Send(f.MsgType, f.Content, md) })
 	}
 	return nil
 }
@@ -140,13 +143,17 @@ func (s *server) comm(f *frame) {
 }
 
 // Send implements mime.Sender.
-func (p *publisher) Send(msgType string, content any) {
+func (p *publisher) Send(msgType string, content, metadata any) {
 	b, err := json.Marshal(content)
+	var md []byte
+	if err == nil && metadata != nil {
+		md, err = json.Marshal(metadata)
+	}
 	if err != nil {
 		p.Stream("stderr", fmt.Sprintf("worker: cannot send this %s: %v\n", msgType, err))
 		return
 	}
-	p.sendBundle(&frame{Op: opSend, Cell: p.cell, MsgType: msgType, Content: b})
+	p.sendBundle(&frame{Op: opSend, Cell: p.cell, MsgType: msgType, Content: b, Metadata: md})
 }
 
 // ParentID implements mime.Parent.

@@ -33,7 +33,7 @@ const (
 	opUpdate  = "update"  // Cell; Bundle, DisplayID
 	opClear   = "clear"   // Cell; Wait
 	opInput   = "input"   // ID: input id; Cell; Prompt, Password
-	opSend    = "send"    // Cell; MsgType, Content: any other iopub message (comm.go)
+	opSend    = "send"    // Cell; MsgType, Content, Metadata: any other iopub message (comm.go)
 )
 
 // A frame is one message on the control pipes: a 4-byte big-endian length,
@@ -68,10 +68,11 @@ type frame struct {
 	Status  string            `json:"status,omitempty"`
 	Indent  string            `json:"indent,omitempty"`
 
-	Comm    *mime.CommMsg   `json:"comm,omitempty"`
-	Parent  string          `json:"parent,omitempty"` // the msg_id the cell or comm message serves
-	MsgType string          `json:"msg_type,omitempty"`
-	Content json.RawMessage `json:"content,omitempty"`
+	Comm     *mime.CommMsg   `json:"comm,omitempty"`
+	Parent   string          `json:"parent,omitempty"` // the msg_id the cell or comm message serves
+	MsgType  string          `json:"msg_type,omitempty"`
+	Content  json.RawMessage `json:"content,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 
 	raw bool // a raw stream frame: Text may end in the middle of a character
 }

@@ -10,12 +10,14 @@ import "encoding/json"
 // it is missing (a recorder, a headless run):
 //
 //	if s, ok := out.(mime.Sender); ok {
-//		s.Send("comm_msg", map[string]any{"comm_id": id, "data": data})
+//		s.Send("comm_msg", map[string]any{"comm_id": id, "data": data}, nil)
 //	}
 //
-// content must marshal to a JSON object; a json.RawMessage is sent as is.
+// content and metadata (the message's metadata: a comm's, such as the
+// widget protocol version on comm_open) must marshal to JSON objects; nil
+// metadata means {}, and a json.RawMessage is sent as is.
 type Sender interface {
-	Send(msgType string, content any)
+	Send(msgType string, content, metadata any)
 }
 
 // A CommMsg is a comm message from the frontend (comm_open, comm_msg or

@@ -13,9 +13,10 @@ type Output struct {
 	Bundle Bundle // for "display" and "update"
 	ID     string // display id for "display" and "update"
 	Wait   bool   // for "clear"
-	// MsgType and Content are a Send's message type and content.
-	MsgType string
-	Content any
+	// MsgType, Content and Metadata are a Send's.
+	MsgType  string
+	Content  any
+	Metadata any
 }
 
 // A Recorder is a Publisher that records what it is sent, for tests (like
@@ -58,8 +59,8 @@ func (r *Recorder) Update(b Bundle, id string) { r.add(Output{Kind: "update", Bu
 func (r *Recorder) Clear(wait bool) { r.add(Output{Kind: "clear", Wait: wait}) }
 
 // Send implements Sender.
-func (r *Recorder) Send(msgType string, content any) {
-	r.add(Output{Kind: "send", MsgType: msgType, Content: content})
+func (r *Recorder) Send(msgType string, content, metadata any) {
+	r.add(Output{Kind: "send", MsgType: msgType, Content: content, Metadata: metadata})
 }
 
 // Input implements Publisher.

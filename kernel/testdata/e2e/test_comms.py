@@ -58,7 +58,7 @@ s""" % observer)
     assert len(opens) == 1, [m["msg_type"] for m in outs]
     o = opens[0]["content"]
     assert o["target_name"] == "jupyter.widget"
-    assert opens[0]["metadata"].get("version") == "2.1.0" or o.get("metadata", {}).get("version") == "2.1.0"
+    assert opens[0]["metadata"] == {"version": "2.1.0"}, opens[0]["metadata"]
     state = o["data"]["state"]
     assert state["_model_name"] == "IntSliderModel" and state["_model_module_version"] == "2.0.0"
     assert state["value"] == 3
