@@ -119,8 +119,9 @@ type commsEvaluator interface {
 // comm serves an opComm frame in the child, as execute serves a cell.
 func (s *server) comm(f *frame) {
 	ctx, cancel := context.WithCancel(context.Background())
+	run := &cellRun{cancel: cancel}
 	s.cmu.Lock()
-	s.cells[f.ID] = cancel
+	s.cells[f.ID] = run
 	s.cmu.Unlock()
 	s.mu.Lock()
 	s.syncLocked()
@@ -137,9 +138,12 @@ func (s *server) comm(f *frame) {
 	}
 	cancel()
 	s.cmu.Lock()
-	delete(s.cells, f.ID)
+	if s.cells[f.ID] == run {
+		delete(s.cells, f.ID)
+	}
+	run.answered = true
 	s.cmu.Unlock()
-	_ = s.send(&frame{Op: opResult, ID: f.ID, Err: toWire(err)})
+	_ = s.send(&frame{Op: opResult, ID: f.ID, Err: toWire(err), Stuck: s.stuck()})
 }
 
 // Send implements mime.Sender.
