@@ -103,13 +103,15 @@ func (k *Kernel) comm(ctx context.Context, r *request) {
 		return
 	}
 	k.comms.note(r.msg.Header.MsgType, json.RawMessage(r.msg.Content))
+	superseded := r.msg.Header.MsgType == msgCommMsg && r.channel == "shell" && k.laterCommMsg(c.CommID)
 	// An interrupt stops a callback as it stops a cell.
 	cctx, cancel := context.WithCancel(ctx)
 	k.execMu.Lock()
 	k.cancelExec = cancel
 	k.execMu.Unlock()
 	out := newPublisher(k, r, false, cctx)
-	err := ev.HandleComm(cctx, mime.CommMsg{Type: r.msg.Header.MsgType, MsgID: r.msg.Header.MsgID, Content: json.RawMessage(r.msg.Content)}, out)
+	err := ev.HandleComm(cctx, mime.CommMsg{Type: r.msg.Header.MsgType, MsgID: r.msg.Header.MsgID,
+		Content: json.RawMessage(r.msg.Content), Superseded: superseded}, out)
 	k.execMu.Lock()
 	k.cancelExec = nil
 	k.execMu.Unlock()
@@ -141,3 +143,42 @@ func (p *publisher) Send(msgType string, content, metadata any) {
 
 // ParentID implements mime.Parent.
 func (p *publisher) ParentID() string { return p.parent.MsgID }
+
+// laterCommMsg reports whether a comm_msg for commID is already waiting on
+// shell behind the one being served. It moves what has arrived into
+// k.ahead (decoded once: decoding records the signature against replays),
+// which serveShell serves first, in order. Only the shell goroutine calls
+// it.
+func (k *Kernel) laterCommMsg(commID string) bool {
+	for drained := false; !drained; {
+		select {
+		case in := <-k.shell.in:
+			if m := k.decode("shell", in.frames); m != nil {
+				k.ahead = append(k.ahead, &request{sock: k.shell, channel: "shell", msg: m, received: in.at})
+			}
+		default:
+			drained = true
+		}
+	}
+	for _, a := range k.ahead {
+		if a.msg.Header.MsgType != msgCommMsg {
+			continue
+		}
+		var c commOpen
+		if json.Unmarshal(a.msg.Content, &c) == nil && c.CommID == commID {
+			return true
+		}
+	}
+	return false
+}
+
+// nextAhead returns the next request laterCommMsg read ahead, or nil.
+func (k *Kernel) nextAhead() *request {
+	if len(k.ahead) == 0 {
+		return nil
+	}
+	r := k.ahead[0]
+	k.ahead[0] = nil
+	k.ahead = k.ahead[1:]
+	return r
+}

@@ -92,6 +92,7 @@ type Kernel struct {
 	failedAt time.Time // when the last cell failed with stop_on_error
 
 	comms   commTable          // open comms, for comm_info_request (comm.go)
+	ahead   []*request         // shell requests read ahead (comm.go); shell goroutine only
 	inputMu sync.Mutex         // one input_request at a time
 	inputs  chan *wire.Message // input_reply messages from stdin
 
@@ -446,6 +447,10 @@ func (k *Kernel) serve(ctx context.Context, s *zsocket, channel string) {
 // the control goroutine hands over (control2shell).
 func (k *Kernel) serveShell(ctx context.Context) {
 	for {
+		if r := k.nextAhead(); r != nil { // read ahead by laterCommMsg (comm.go)
+			k.serveRequest(ctx, r)
+			continue
+		}
 		select {
 		case in := <-k.shell.in:
 			k.dispatch(ctx, k.shell, "shell", in)

@@ -63,6 +63,9 @@ type Msg struct {
 	Data json.RawMessage
 	// Metadata is the message's metadata field, if any.
 	Metadata json.RawMessage
+	// Superseded: a later message on this comm is already waiting (see
+	// mime.CommMsg).
+	Superseded bool
 }
 
 var (
@@ -241,7 +244,7 @@ func Handle(m mime.CommMsg, out mime.Publisher) error {
 	if c.CommID == "" {
 		return fmt.Errorf("comm: %s without a comm_id", m.Type)
 	}
-	msg := &Msg{ID: m.MsgID, Data: c.Data, Metadata: c.Metadata}
+	msg := &Msg{ID: m.MsgID, Data: c.Data, Metadata: c.Metadata, Superseded: m.Superseded}
 	if len(msg.Data) == 0 || string(msg.Data) == "null" {
 		msg.Data = json.RawMessage("{}")
 	}

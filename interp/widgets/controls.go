@@ -296,7 +296,7 @@ func NewButton(description string) *Button {
 		if json.Unmarshal(content, &ev) != nil || ev.Event != "click" {
 			return
 		}
-		b.Click()
+		b.click()
 	}
 	return b
 }
@@ -309,7 +309,9 @@ func (b *Button) OnClick(f func()) {
 }
 
 // Click runs the click functions, as a click in the frontend does.
-func (b *Button) Click() {
+func (b *Button) Click() { b.click() }
+
+func (b *Button) click() {
 	b.mu.Lock()
 	fs := make([]func(), len(b.clicks))
 	copy(fs, b.clicks)
@@ -317,7 +319,7 @@ func (b *Button) Click() {
 	for _, f := range fs {
 		b.protect("click handler", f)
 	}
-	b.changed()
+	b.changed(false) // every click counts
 }
 
 // Play counts from min to max, one step every interval, while playing: a

@@ -46,10 +46,10 @@ type Model struct {
 	name string // "IntSlider": the text/plain fallback
 
 	mu       sync.Mutex
-	state    map[string]any                                              // attribute -> JSON value, as the frontend has it
-	decoders map[string]func(json.RawMessage) (notify func(), err error) // attributes Go code reads
+	state    map[string]any                                                             // attribute -> JSON value, as the frontend has it
+	decoders map[string]func(json.RawMessage) (notify func(superseded bool), err error) // attributes Go code reads
 	onCustom func(json.RawMessage)
-	watchers []func() // run after any observed attribute changed (Interact)
+	watchers []func(superseded bool) // run after any observed attribute changed (Interact)
 }
 
 var (
@@ -81,7 +81,7 @@ func newModel(module, version, modelName, view string, state map[string]any) *Mo
 	for k, v := range state {
 		full[k] = v
 	}
-	m := &Model{name: modelName, state: full, decoders: map[string]func(json.RawMessage) (func(), error){}}
+	m := &Model{name: modelName, state: full, decoders: map[string]func(json.RawMessage) (func(bool), error){}}
 	m.comm = comm.Open(target, map[string]any{"state": full, "buffer_paths": []any{}},
 		map[string]any{"version": ProtocolVersion})
 	m.comm.OnMsg(m.handle)
@@ -193,7 +193,7 @@ func (m *Model) handle(msg *comm.Msg) {
 	}
 	switch d.Method {
 	case "update":
-		m.update(d.State)
+		m.update(d.State, msg.Superseded)
 	case "request_state":
 		m.send("update", m.fullState())
 	case "custom":
@@ -213,14 +213,14 @@ func (m *Model) handle(msg *comm.Msg) {
 // frontends showing the widget follow), and only then are observers run. A
 // malformed attribute is reported under the widget's cell and keeps its
 // previous value; the others still apply.
-func (m *Model) update(state map[string]json.RawMessage) {
+func (m *Model) update(state map[string]json.RawMessage, superseded bool) {
 	keys := make([]string, 0, len(state))
 	for k := range state {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var errs []error
-	var notify []func()
+	var notify []func(superseded bool)
 	echo := map[string]any{}
 	for _, k := range keys {
 		raw := state[k]
@@ -253,24 +253,26 @@ func (m *Model) update(state map[string]json.RawMessage) {
 		m.comm.Report(fmt.Errorf("widgets: %s: bad state from the frontend (the previous value stays): %w", m.name, errors.Join(errs...)))
 	}
 	for _, n := range notify {
-		n()
+		n(superseded)
 	}
 }
 
-// watch adds f to the functions run after any observed attribute changed.
-func (m *Model) watch(f func()) {
+// watch adds f to the functions run after any observed attribute changed;
+// superseded is the frontend message's (mime.CommMsg), false for changes
+// made in Go.
+func (m *Model) watch(f func(superseded bool)) {
 	m.mu.Lock()
 	m.watchers = append(m.watchers, f)
 	m.mu.Unlock()
 }
 
-func (m *Model) changed() {
+func (m *Model) changed(superseded bool) {
 	m.mu.Lock()
-	ws := make([]func(), len(m.watchers))
+	ws := make([]func(bool), len(m.watchers))
 	copy(ws, m.watchers)
 	m.mu.Unlock()
 	for _, f := range ws {
-		m.protect("change watcher", f)
+		m.protect("change watcher", func() { f(superseded) })
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/interp/display"
-	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/kernel/mime"
 )
 
@@ -68,10 +67,16 @@ func (o *Output) append(out map[string]any) {
 }
 
 // An Interactive runs a function into an Output whenever one of its
-// controls changes. Runs never queue up: while a run is going, changes only
-// mark it stale, and when it ends one more run starts with the controls'
-// latest values (a dragged slider gives a run now and a run at the end, not
-// one per position).
+// controls changes. A run happens while the change's message is served, as
+// ipywidgets does, so that what it prints carries that message as parent
+// (JupyterLab routes such output to the Output only while the message is
+// being served). Runs never queue up: a change whose message is superseded
+// (a later update of the same control has already reached the kernel) only
+// marks the output stale, and the latest message runs once with the latest
+// values; a change that comes while a run is going (from another goroutine,
+// or from f itself) makes one more run when it ends. JupyterLab also holds back a slider's
+// updates while one is being served and then sends only the latest, so a
+// dragged slider gives a run now and a run at the end.
 type Interactive struct {
 	*Box
 	Out *Output
@@ -106,8 +111,7 @@ func NewInteractive(f func(), controls ...Widget) *Interactive {
 			c.model().watch(it.changed)
 		}
 	}
-	it.runs.Add(1)
-	it.once()
+	it.changed(false)
 	return it
 }
 
@@ -128,22 +132,25 @@ func (it *Interactive) Wait(timeout time.Duration) bool {
 	}
 }
 
-// changed marks the output stale and starts a runner if none is going. The
-// runner is started with rt.Go, so it belongs to the message being served:
-// its outputs carry that message as parent, the id the Output captures.
-func (it *Interactive) changed() {
+// changed marks the output stale. Unless superseded, it then runs f until
+// nothing is stale, on the calling goroutine (the message's); when a run is
+// already going, that one runs again when it ends.
+func (it *Interactive) changed(superseded bool) {
 	it.mu.Lock()
-	defer it.mu.Unlock()
 	it.pending = true
+	if superseded {
+		it.mu.Unlock()
+		return
+	}
 	if it.running {
+		// The run going on (elsewhere, or f itself changing a control) sees
+		// pending when it ends and runs again. Waiting here could deadlock.
+		it.mu.Unlock()
 		return
 	}
 	it.running = true
 	it.idle = make(chan struct{})
-	rt.Go(it.loop)
-}
-
-func (it *Interactive) loop() {
+	it.mu.Unlock()
 	for {
 		it.mu.Lock()
 		if !it.pending {

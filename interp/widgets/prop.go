@@ -39,13 +39,13 @@ func (p *prop[T]) set(v T) {
 	p.mu.Unlock()
 	p.m.Set(p.key, v)
 	if old != v {
-		p.notify(v)
+		p.notify(v, false)
 	}
 }
 
 // decode takes a value from the frontend; the returned func runs the
 // observers, if the value changed.
-func (p *prop[T]) decode(raw json.RawMessage) (func(), error) {
+func (p *prop[T]) decode(raw json.RawMessage) (func(bool), error) {
 	var v T
 	if string(raw) == "null" || json.Unmarshal(raw, &v) != nil {
 		var zero T
@@ -66,7 +66,7 @@ func (p *prop[T]) decode(raw json.RawMessage) (func(), error) {
 	if old == v {
 		return nil, nil
 	}
-	return func() { p.notify(v) }, nil
+	return func(superseded bool) { p.notify(v, superseded) }, nil
 }
 
 func (p *prop[T]) observe(f func(T)) {
@@ -78,7 +78,7 @@ func (p *prop[T]) observe(f func(T)) {
 	p.mu.Unlock()
 }
 
-func (p *prop[T]) notify(v T) {
+func (p *prop[T]) notify(v T, superseded bool) {
 	p.mu.Lock()
 	obs := make([]func(T), len(p.obs))
 	copy(obs, p.obs)
@@ -86,7 +86,7 @@ func (p *prop[T]) notify(v T) {
 	for _, f := range obs {
 		p.m.protect("observer", func() { f(v) })
 	}
-	p.m.changed()
+	p.m.changed(superseded)
 }
 
 func shorten(b []byte) string {

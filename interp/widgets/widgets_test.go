@@ -277,44 +277,49 @@ func TestOutputCapture(t *testing.T) {
 	}
 }
 
-// TestInteractCoalesces: a burst of updates while a run is going gives one
-// more run, with the latest value, not one per update.
+// TestInteractCoalesces: superseded updates (a later one already waits)
+// only mark the output stale; the latest runs once, while its message is
+// served, with the latest value.
 func TestInteractCoalesces(t *testing.T) {
 	r := &rec{id: "cell-7"}
 	use(t, r)
 	s := NewIntSlider("n", 0, 1000, 0)
-	release := make(chan struct{})
-	started := make(chan struct{}, 10)
-	var mu sync.Mutex
 	var seen []int
-	it := NewInteractive(func() {
-		v := s.Value()
-		mu.Lock()
-		seen = append(seen, v)
-		mu.Unlock()
-		if v != 0 {
-			started <- struct{}{}
-			<-release
-		}
-	}, s)
+	it := NewInteractive(func() { seen = append(seen, s.Value()) }, s)
 	if it.Runs() != 1 {
 		t.Fatalf("runs after creation: %d", it.Runs())
 	}
 	for i := 1; i <= 100; i++ {
-		if err := update(t, s, map[string]any{"value": i}); err != nil {
+		b, _ := json.Marshal(map[string]any{"comm_id": s.ModelID(), "data": map[string]any{"method": "update", "state": map[string]any{"value": i}}})
+		err := comm.Handle(mime.CommMsg{Type: mime.MsgCommMsg, MsgID: fmt.Sprint("m", i), Content: b, Superseded: i < 100}, r)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 1 {
-			<-started // the run for the first change is going
+	}
+	// The run happened before Handle returned, in the last message.
+	if it.Runs() != 2 || fmt.Sprint(seen) != "[0 100]" {
+		t.Errorf("runs %d, values seen %v; want 2 runs, the second with 100", it.Runs(), seen)
+	}
+	if !it.Wait(time.Second) {
+		t.Error("not idle")
+	}
+}
+
+// TestInteractChangeDuringRun: f changing a control itself makes one more
+// run, not a deadlock or a run per change.
+func TestInteractChangeDuringRun(t *testing.T) {
+	r := &rec{id: "cell-8"}
+	use(t, r)
+	s := NewIntSlider("n", 0, 10, 0)
+	var seen []int
+	NewInteractive(func() {
+		v := s.Value()
+		seen = append(seen, v)
+		if v < 3 {
+			s.SetValue(v + 1)
 		}
-	}
-	close(release)
-	if !it.Wait(10 * time.Second) {
-		t.Fatal("runs did not end")
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if it.Runs() != 3 || len(seen) != 3 || seen[2] != 100 {
-		t.Errorf("runs %d, values seen %v; want 3 runs ending with 100", it.Runs(), seen)
+	}, s)
+	if fmt.Sprint(seen) != "[0 1 2 3]" {
+		t.Errorf("values seen %v", seen)
 	}
 }

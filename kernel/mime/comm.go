@@ -26,6 +26,11 @@ type CommMsg struct {
 	Type    string          `json:"type"`    // "comm_open", "comm_msg" or "comm_close"
 	MsgID   string          `json:"msg_id"`  // the message's own id: outputs sent while serving it have it as parent
 	Content json.RawMessage `json:"content"` // comm_id, data, and target_name for comm_open
+	// Superseded says that a later comm_msg for the same comm has already
+	// arrived: the state must still be applied, but work that only shows the
+	// latest state (re-running an Interact) can wait for that message, so a
+	// burst of updates from a dragged slider gives one run, not one each.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // Comm message types.

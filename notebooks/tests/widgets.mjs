@@ -46,6 +46,9 @@ const notebook = {
   cells: [
     cell('w-1', 'n := widgets.NewIntSlider("n", 0, 100, 10)\n' +
       'widgets.Interact(func() { fmt.Printf("square of %d is %d\\n", n.Value(), n.Value()*n.Value()) }, n)'),
+    cell('w-2', 'bad := widgets.NewIntSlider("bad", 0, 10, 0)\n' +
+      'bad.Observe(func(v int) { panic(fmt.Sprintf("observer refuses %d", v)) })\n' +
+      'bad'),
   ],
   metadata: {
     kernelspec: { display_name: 'Go (gokernel)', language: 'go', name: process.env.GOKERNEL_KERNEL_NAME || 'gokernel' },
@@ -113,6 +116,17 @@ try {
   await waitFor('the output to follow the slider', async () => (await outputText(page)).includes('square of 15 is 225'), 30000);
   const shown = await outputText(page);
   if (shown.includes('square of 10 is 100')) { failed = true; console.error('the old output was not replaced:', shown); }
+  // A panicking observer: its error shows under the cell that made the widget.
+  const handles = await page.$$('.widget-slider .noUi-handle');
+  await handles[1].focus();
+  await page.keyboard.press('ArrowRight');
+  const errText = await waitFor('the observer\'s error under its cell', () => page.evaluate(() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const cell = w.content.widgets[1];
+    const t = cell.outputArea.node.innerText;
+    return t.includes('observer refuses 1') && t;
+  }), 30000).catch(e => { failed = true; console.error(e.message); return ''; });
+  console.log('observer panic shown under its cell:', JSON.stringify(errText.split('\n').find(l => l.includes('refuses')) || ''));
   await page.screenshot({ path: join(artifacts, 'widgets.png') });
   console.log('slider moved to 15: the Interact output says', JSON.stringify(shown.trim()));
   // Save, reload the page: the widget comes back from the kernel.

@@ -158,13 +158,15 @@ it""")
     opens = {m["content"]["data"]["state"]["_model_name"]: m["content"]["comm_id"]
              for m in outs if m["msg_type"] == "comm_open"}
     cid, out_id = opens["IntSliderModel"], opens["OutputModel"]
-    for v in range(1, 101):
-        update(kc, cid, {"value": v})
-    # Read iopub until the run with the last value has printed.
+    ids = [update(kc, cid, {"value": v}) for v in range(1, 101)]
+    # Read iopub until the last update's idle.
     seen, capture, last = [], None, None
     deadline = time.time() + TIMEOUT
-    while time.time() < deadline and (last is None or "n = 100" not in last):
+    while time.time() < deadline:
         m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["msg_type"] == "status" and m["parent_header"].get("msg_id") == ids[-1] \
+                and m["content"]["execution_state"] == "idle":
+            break
         c = m["content"]
         if m["msg_type"] == "comm_msg" and c["comm_id"] == out_id and "msg_id" in c["data"].get("state", {}):
             capture = c["data"]["state"]["msg_id"] or capture
@@ -172,8 +174,10 @@ it""")
             seen.append((m["parent_header"].get("msg_id"), c["text"]))
             last = c["text"]
     assert last is not None and "n = 100" in last, seen[-3:]
-    # The run's output went under the msg_id the Output was set to.
-    assert seen[-1][0] == capture, (seen[-1], capture)
+    # The last run printed while the last update was served (before its
+    # idle: JupyterLab routes output to an Output widget only then), under
+    # the msg_id the Output was set to.
+    assert seen[-1][0] == capture == ids[-1], (seen[-1], capture, ids[-1])
     reply, outs = execute(kc, "it.Wait(20 * time.Second)\nit.Runs()")
     runs = int([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"][0])
     assert 2 <= runs <= 50, runs
