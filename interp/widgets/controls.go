@@ -3,6 +3,7 @@ package widgets
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -122,6 +123,13 @@ func newChoice(name, description string, options []string, value string, extra m
 	}
 	m := newModel(controlsModule, controlsVersion, name, "", st)
 	c := choice{Model: m, options: append([]string(nil), options...), index: newProp(m, "index", idx)}
+	m.text = func() string {
+		s := name
+		if description != "" {
+			s += fmt.Sprintf(" %q", description)
+		}
+		return s + fmt.Sprintf(" value=%q of %q", c.value(), c.options)
+	}
 	c.index.check = func(i int) error {
 		if i < 0 || i >= len(c.options) {
 			return fmt.Errorf("index %d out of range [0, %d)", i, len(c.options))
@@ -382,7 +390,18 @@ type Box struct {
 
 func newBox(name string, children []Widget) *Box {
 	m := newModel(controlsModule, controlsVersion, name, "", map[string]any{"children": refs(children), "box_style": ""})
-	return &Box{Model: m, children: append([]Widget(nil), children...)}
+	b := &Box{Model: m, children: append([]Widget(nil), children...)}
+	// A notebook read without widgets shows what the box holds.
+	m.text = func() string {
+		parts := []string{}
+		for _, c := range b.Children() {
+			if c != nil && c.model().name != "Output" {
+				parts = append(parts, c.model().String())
+			}
+		}
+		return name + ": " + strings.Join(parts, "; ")
+	}
+	return b
 }
 
 // NewHBox lays children out in a row.

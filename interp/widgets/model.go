@@ -50,6 +50,7 @@ type Model struct {
 	decoders map[string]func(json.RawMessage) (notify func(superseded bool), err error) // attributes Go code reads
 	onCustom func(json.RawMessage)
 	watchers []func(superseded bool) // run after any observed attribute changed (Interact)
+	text     func() string           // the text/plain, when not the default (boxes, choices)
 }
 
 var (
@@ -114,6 +115,13 @@ func (m *Model) Bundle() mime.Bundle {
 
 // String describes the widget in one line, its value included.
 func (m *Model) String() string {
+	if m.text != nil {
+		return m.text()
+	}
+	return m.describe()
+}
+
+func (m *Model) describe() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.name

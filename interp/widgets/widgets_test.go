@@ -323,3 +323,15 @@ func TestInteractChangeDuringRun(t *testing.T) {
 		t.Errorf("values seen %v", seen)
 	}
 }
+
+func TestTextFallback(t *testing.T) {
+	r := &rec{id: "cell-9"}
+	use(t, r)
+	s := NewIntSlider("threads", 1, 8, 4)
+	d := NewDropdown("unit", []string{"ms", "s"}, "s")
+	it := NewInteractive(func() {}, s, d)
+	txt, _ := it.Bundle().Data[mime.Text].(string)
+	if txt != `VBox: IntSlider "threads" value=4; Dropdown "unit" value="s" of ["ms" "s"]` {
+		t.Errorf("text/plain %q", txt)
+	}
+}
