@@ -10,6 +10,10 @@ import (
 	"github.com/gokernel/gokernel/kernel/mime"
 )
 
+// commGrace is how long an interrupted callback may take to stop before
+// HandleComm returns without it (it is left running, as a stuck cell is).
+const commGrace = 2 * time.Second
+
 // HandleComm serves a comm message from the frontend (kernel.Comms): the
 // comm's callbacks (a widget's observers, a button's click handler) run on a
 // goroutine that belongs to the message as a cell does, so what they print
@@ -42,7 +46,7 @@ func (s *Session) HandleComm(ctx context.Context, m mime.CommMsg, out mime.Publi
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(s.opts.InterruptGrace):
+	case <-time.After(commGrace):
 		return fmt.Errorf("interp: a %s callback did not stop when interrupted; it was left running", m.Type)
 	}
 }

@@ -16,6 +16,7 @@ func init() {
 		"Current":         reflect.ValueOf(rt.Current),
 		"Go":              reflect.ValueOf(rt.Go),
 		"GoID":            reflect.ValueOf(rt.GoID),
+		"GoStatement":     reflect.ValueOf(rt.GoStatement),
 		"Last":            reflect.ValueOf(rt.Last),
 		"LiveGoroutines":  reflect.ValueOf(rt.LiveGoroutines),
 		"Lower":           reflect.ValueOf(rt.Lower),
@@ -25,7 +26,9 @@ func init() {
 		"SetPanicHandler": reflect.ValueOf(rt.SetPanicHandler),
 		"SetScheduler":    reflect.ValueOf(rt.SetScheduler),
 		"Sleep":           reflect.ValueOf(rt.Sleep),
+		"Stop":            reflect.ValueOf(rt.Stop),
 		"Tick":            reflect.ValueOf(rt.Tick),
+		"Trims":           reflect.ValueOf(rt.Trims),
 
 		// type definitions
 		"Cell":        reflect.ValueOf((*rt.Cell)(nil)),

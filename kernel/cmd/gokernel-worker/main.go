@@ -93,6 +93,10 @@ type trimmed struct {
 	idle *residency.IdleTrimmer
 }
 
+// The worker finds the session's Abandon and Stuck through this interface;
+// without them it would fall back to leaving stuck cells to themselves.
+var _ worker.Abandoner = trimmed{}
+
 func (t trimmed) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 	defer t.idle.Busy()
 	return t.Session.Execute(ctx, code, out)
