@@ -237,5 +237,6 @@ func (s *runner) runCell(gid int64, j cellJob) {
 		run.done <- res
 	}()
 	res.b, res.err = s.run(run, j.code)
+	noteLeaks(run.cell, run.Publisher) // goroutines the cell left running: one line under it
 	returned = true
 }

@@ -120,12 +120,12 @@ func NewSession(opts Options) (*Session, error) {
 		s.i = yaegi.New(yo)
 	}
 	s.frame, _ = yaegiframe.Of(s.i) // the zero Frame does nothing (yaegiframe.TestFieldsFound)
-	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host()} {
+	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host(), blockingExports()} {
 		if err := s.i.Use(ex); err != nil {
 			return nil, fmt.Errorf("interp: loading symbols: %w", err)
 		}
 	}
-	if err := s.evalRaw("prelude", prelude); err != nil {
+	if err := s.evalRaw("prelude", prelude+blockingPrelude); err != nil {
 		return nil, fmt.Errorf("interp: prelude: %w", err)
 	}
 	rt.SetPanicHandler(s.goroutinePanic)
@@ -188,7 +188,7 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 			return b, err
 		}
 	}
-	p, err := prepare(n, code, s.decls.known, s.decls.funcValue, false)
+	p, err := prepare(n, code, s.decls.known, s.decls.funcValue, false, s.chanVar)
 	if err != nil {
 		return b, err
 	}
@@ -476,7 +476,7 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	}
 	if err != nil && isNilType(err) {
 		// yaegi panics on range over an int variable: rewrite such loops and retry.
-		if p2, perr := prepare(p.cell.n, p.cell.src, s.decls.known, s.decls.funcValue, true); perr == nil && k < len(p2.steps) {
+		if p2, perr := prepare(p.cell.n, p.cell.src, s.decls.known, s.decls.funcValue, true, s.chanVar); perr == nil && k < len(p2.steps) {
 			st2 := p2.steps[k]
 			pieces = append(append([]piece(nil), st2.pieces...), piece{text: tail})
 			r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
@@ -659,6 +659,9 @@ func (s *Session) panicError(v any, frames []string) error {
 		msg = demangle(e.Error())
 	}
 	e := &Error{Ename: "panic", Msg: msg, Trace: []string{"panic: " + msg, "", "goroutine stack (innermost first):"}}
+	if k, ok := v.(interface{ Kind() string }); ok { // rt.Deadlock, rt.RecursionError
+		e.Ename, e.Trace[0] = k.Kind(), k.Kind()+": "+msg
+	}
 	for _, f := range frames {
 		m := frameLine.FindStringSubmatch(f)
 		if m == nil {
@@ -673,6 +676,11 @@ func (s *Session) panicError(v any, frames []string) error {
 	}
 	if len(frames) == 0 {
 		e.Trace = e.Trace[:1]
+	}
+	if r, ok := v.(*rt.RecursionError); ok && len(e.Trace) > 3 { // name the function that recursed
+		r.Frame = strings.TrimSpace(e.Trace[3])
+		e.Msg = r.Error()
+		e.Trace[0] = r.Kind() + ": " + e.Msg
 	}
 	return e
 }

@@ -223,7 +223,7 @@ func (r *Recorder) Total() map[string]map[string]time.Duration {
 // String summarises the recording: title, lanes, spans, events and span.
 func (r *Recorder) String() string {
 	if r == nil {
-		return "timeline <nil>"
+		return "<nil>" // as fmt prints any nil pointer
 	}
 	spans, events, lanes := r.Spans(), r.Events(), r.Lanes()
 	var end time.Duration

@@ -279,3 +279,17 @@ func SymbolsFound() bool {
 	_, ok = syms.GlobalVar("x")
 	return ok
 }
+
+// SlotType returns the type of global slot idx, or nil when there is no
+// such slot or the frame was not found.
+func (g Frame) SlotType(idx int) reflect.Type {
+	if g.types == nil {
+		return nil
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if types := *g.types; idx >= 0 && idx < len(types) {
+		return types[idx]
+	}
+	return nil
+}
