@@ -30,12 +30,12 @@ func TestDiagnoseTable(t *testing.T) {
 		line, col int    // 0: not checked
 	}{
 		// Unknown packages: go build says undefined: X.
-		{name: "unknown package call", cell: `s := widgets.IntSlider(3, 0, 10, "n")`, ename: "CompileError", msg: "undefined: widgets", line: 1, col: 6},
+		{name: "unknown package call", cell: `s := widgetz.IntSlider(3, 0, 10, "n")`, ename: "CompileError", msg: "undefined: widgetz", line: 1, col: 6},
 		{name: "unknown package value", cell: "x := nosuchpkg.Foo", ename: "CompileError", msg: "undefined: nosuchpkg", line: 1, col: 6},
 		{name: "unknown package statement", cell: "fmt.Println(1)\n\nnosuchpkg.Foo()", ename: "CompileError", msg: "undefined: nosuchpkg", line: 3, col: 1},
 		{name: "unknown package in func", cell: "func h() {\n\tnosuchpkg.Bar()\n}", ename: "CompileError", msg: "undefined: nosuchpkg", line: 2, col: 2},
-		{name: "unknown package type", cell: "type T struct{ w widgets.Thing }", ename: "CompileError", msg: "undefined: widgets", line: 1, col: 18},
-		{name: "unknown package var type", cell: "var w widgets.Thing", ename: "CompileError", msg: "undefined: widgets", line: 1, col: 7},
+		{name: "unknown package type", cell: "type T struct{ w widgetz.Thing }", ename: "CompileError", msg: "undefined: widgetz", line: 1, col: 18},
+		{name: "unknown package var type", cell: "var w widgetz.Thing", ename: "CompileError", msg: "undefined: widgetz", line: 1, col: 7},
 		{name: "unknown package alias", cell: "type T = nosuch.Type", ename: "CompileError", msg: "undefined: nosuch", line: 1, col: 10},
 		{name: "unknown package near a known one", cell: `fmtt.Println("a")`, ename: "CompileError", msg: "undefined: fmtt (did you mean fmt?)", line: 1, col: 1},
 		{name: "unknown package after a failure", setup: nil, cell: "x := nosuchpkg.Foo\n----\nnosuchpkg.Foo()", ename: "CompileError", msg: "undefined: nosuchpkg", line: 1, col: 1},
@@ -209,12 +209,12 @@ func TestPrecheckAcceptsValidCells(t *testing.T) {
 // which the precheck keeps cells from reaching, so that a case it misses
 // still reads as a message about the cell.
 func TestExplainInternal(t *testing.T) {
-	code := "x := 1\ny := widgets.Foo"
+	code := "x := 1\ny := widgetz.Foo"
 	tests := []struct {
 		in   *Error
 		want string
 	}{
-		{&Error{Ename: "CompileError", Msg: "the interpreter failed on this cell: 200003:1: CFG post-order panic: 30003:6: incomplete type widgets"}, "line 2:6: undefined: widgets"},
+		{&Error{Ename: "CompileError", Msg: "the interpreter failed on this cell: 200003:1: CFG post-order panic: 30003:6: incomplete type widgetz"}, "line 2:6: undefined: widgetz"},
 		{&Error{Ename: "CompileError", Msg: "line 2:1: constant definition loop"}, "line 2:1: a declaration here uses a name that is undefined or defined in terms of itself (the interpreter found an initialization cycle)"},
 		{&Error{Ename: "CompileError", Msg: "the interpreter failed on this cell: runtime error: invalid memory address or nil pointer dereference"}, "the interpreter cannot compile this cell (runtime error: invalid memory address or nil pointer dereference)"},
 		{&Error{Ename: "CompileError", Msg: "line 1:2: CFG post-order panic: 300002:4: something odd"}, "line 1:2: the interpreter cannot compile this cell (something odd)"},
@@ -224,7 +224,7 @@ func TestExplainInternal(t *testing.T) {
 		// Precheck leaves undefined: fmt to yaegi when a package imported
 		// from source might be named fmt.
 		{&Error{Ename: "CompileError", Msg: "line 1:1: undefined: x"}, "line 1:1: undefined: x"},
-		{&Error{Ename: "CompileError", Msg: "line 2:6: undefined: widgets"}, "line 2:6: undefined: widgets"},
+		{&Error{Ename: "CompileError", Msg: "line 2:6: undefined: widgetz"}, "line 2:6: undefined: widgetz"},
 	}
 	for _, tt := range tests {
 		got := explain(2, code, tt.in)
@@ -288,7 +288,7 @@ func BenchmarkPrecheck(b *testing.B) {
 // (their recover would hide it, so the passes they guard are called here
 // directly), and every error must point inside the cell.
 func FuzzDiagnose(f *testing.F) {
-	for _, c := range []string{"s := widgets.IntSlider(3, 0, 10, \"n\")", "fmt.Printn(1)", "func g() int {\n}",
+	for _, c := range []string{"s := widgetz.IntSlider(3, 0, 10, \"n\")", "fmt.Printn(1)", "func g() int {\n}",
 		"x := strconv.Atoi(\"1\")", "for {", "if xs := []int{1}; len(xs) > 0 { L: for { break L } }", "var q int\nq = \"s\""} {
 		f.Add(c, "line 1:1: cannot convert 1 to string")
 	}

@@ -14,13 +14,13 @@ def error_of(reply):
 
 def test_unknown_package_then_session_goes_on(kernel):
     _, kc = kernel
-    reply, _ = execute(kc, 'keep := 7\ns := widgets.IntSlider(3, 0, 10, "n")')
+    reply, _ = execute(kc, 'keep := 7\ns := widgetz.IntSlider(3, 0, 10, "n")')
     ename, evalue = error_of(reply)
     assert ename == "CompileError"
-    assert evalue.startswith("line 2:6: undefined: widgets"), evalue
+    assert evalue.startswith("line 2:6: undefined: widgetz"), evalue
     # Naming the package again is the same error, not an interpreter panic.
     reply, _ = execute(kc, "x := widgets.Foo")
-    assert error_of(reply) == ("CompileError", "line 1:6: undefined: widgets")
+    assert error_of(reply) == ("CompileError", "line 1:6: undefined: widgetz")
     reply, out = execute(kc, "keep := 8\nfmt.Println(keep)")
     assert reply["content"]["status"] == "ok"
     assert stdout(out) == "8\n"
