@@ -86,6 +86,8 @@ type Session struct {
 	resSet  bool
 	traceMu sync.Mutex
 	traces  map[int64][]string // goroutine -> yaegi panic frame lines
+
+	dbg atomic.Pointer[debugState] // the Jupyter debugger (debugger.go), once used
 }
 
 const hostPath = "gokernel/cellrt"
@@ -953,7 +955,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		gid = rt.GoID()
 	}
 	s.takeTrace(gid)
-	_, xerr := s.i.Execute(prog)
+	_, xerr := s.execProg(prog, id, r.keep)
 	if xerr == nil {
 		if len(f.Imports) == 0 {
 			// (A file that imports from source also made the slots of
