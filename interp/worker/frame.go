@@ -20,6 +20,7 @@ const (
 	opInspect    = "inspect"     // ID: call id; Code, Cursor, Detail
 	opIsComplete = "is_complete" // ID: call id; Code
 	opInputReply = "input_reply" // ID: input id; Text, Err
+	opDebug      = "debug"       // ID: call id; Text: a DAP request (reply: Text, the DAP response)
 )
 
 // Child to parent:
@@ -32,6 +33,8 @@ const (
 	opUpdate  = "update"  // Cell; Bundle, DisplayID
 	opClear   = "clear"   // Cell; Wait
 	opInput   = "input"   // ID: input id; Cell; Prompt, Password
+
+	opDebugEvent = "debug_event" // Text: a DAP event
 )
 
 // A frame is one message on the control pipes: a 4-byte big-endian length,

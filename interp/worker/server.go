@@ -204,6 +204,8 @@ func (s *server) dispatch(f *frame) error {
 		}
 	case opComplete, opInspect, opIsComplete:
 		go s.call(f)
+	case opDebug:
+		go s.debug(f)
 	case opInputReply:
 		s.cmu.Lock()
 		ch := s.inputs[f.ID]
