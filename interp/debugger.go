@@ -28,7 +28,10 @@ import (
 // While the debugger is off, cells run as always (yaegi's Execute): nothing
 // here costs them anything but one atomic load per file. Once a frontend has
 // sent initialize, and until disconnect, every file a cell compiles runs
-// under yaegi's Debug instead, which checks breakpoints before each node.
+// under yaegi's Debug instead, which checks breakpoints before each node,
+// but only while some cell has a breakpoint: yaegi's debugger looks up the
+// node of every step that is not a plain successor by walking the code's
+// tree (originalExecNode), which makes a loop some 90 times slower.
 //
 // Breakpoints live on yaegi's nodes, so they are set on programs: the
 // statements file being run, and the declaration files of earlier cells
@@ -79,7 +82,7 @@ func (s *Session) debugger() *debugState {
 // programs are kept (keep) so that breakpoints can be set in them later.
 func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.Value, err error) {
 	d := s.dbg.Load()
-	if d == nil || !d.on.Load() {
+	if d == nil || !d.on.Load() || !d.anyBreakpoint.Load() {
 		res, err = s.i.Execute(prog)
 	} else {
 		res, err = d.execute(prog, id)
@@ -103,10 +106,13 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 const hashSeed = 0xc70f6907
 
 type debugState struct {
-	s      *Session
-	on     atomic.Bool // between initialize and disconnect
-	seq    atomic.Int64
-	prefix string // tmpFilePrefix
+	s  *Session
+	on atomic.Bool // between initialize and disconnect
+	// anyBreakpoint: some cell has a breakpoint. Only then do files run
+	// under yaegi's debugger, which makes loops some 90 times slower.
+	anyBreakpoint atomic.Bool
+	seq           atomic.Int64
+	prefix        string // tmpFilePrefix
 
 	mu      sync.Mutex
 	events  func(json.RawMessage)
@@ -499,6 +505,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		d.on.Store(false)
 		d.mu.Lock()
 		d.bps = map[string][]int{}
+		d.anyBreakpoint.Store(false)
 		run := d.run
 		var stopped []int
 		if run != nil {
@@ -549,6 +556,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		} else {
 			d.bps[a.Source.Path] = lines
 		}
+		d.anyBreakpoint.Store(len(d.bps) > 0)
 		d.applyLocked()
 		d.mu.Unlock()
 		return map[string]any{"breakpoints": out}, nil
@@ -561,7 +569,8 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		run := d.run
 		d.mu.Unlock()
 		if run == nil {
-			return nil, dapError("no cell is running")
+			return nil, dapError("no cell is running under the debugger: cells run under it only while some cell has a breakpoint " +
+				"(yaegi's debugger makes loops much slower), so set one to be able to pause")
 		}
 		id := a.ThreadID
 		if id == 0 {

@@ -208,3 +208,35 @@ func TestMurmur2(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDebuggerLoop runs an interpreted loop of 100,000 iterations with
+// the debugger off; on with no breakpoint (cells run as with it off); and on
+// with a breakpoint in another cell, never hit: every step then goes
+// through yaegi's debugger.
+func BenchmarkDebuggerLoop(b *testing.B) {
+	for _, mode := range []string{"off", "on", "on-breakpoint"} {
+		b.Run(mode, func(b *testing.B) {
+			s, err := NewSession(Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := s.Execute(ctx, "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\treturn t\n}", discard{}); err != nil {
+				b.Fatal(err)
+			}
+			if mode != "off" {
+				s.Debug(json.RawMessage(`{"seq":1,"type":"request","command":"initialize","arguments":{}}`), func(json.RawMessage) {})
+			}
+			if mode == "on-breakpoint" {
+				path := s.debugger().pathOf("other := 1")
+				s.Debug(json.RawMessage(`{"seq":2,"type":"request","command":"setBreakpoints","arguments":{"source":{"path":"`+path+`"},"breakpoints":[{"line":1}]}}`), nil)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Execute(ctx, "sum(100000)", discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -195,6 +195,13 @@ def test_pause_a_running_cell_and_copy_to_globals(kernel):
     dap.ok("configurationDone")
     reply, _ = execute(kc, "keep := 0")
     assert reply["content"]["status"] == "ok"
+    # Cells run under yaegi's debugger only while some cell has a breakpoint.
+    call = kc.execute("for j := 0; j < 3e5; j++ {\n}")
+    time.sleep(0.1)
+    refused = dap.request("pause", {"threadId": 1})
+    assert refused["success"] is False and "breakpoint" in refused["message"]
+    assert shell_reply(kc, call)["content"]["status"] == "ok"
+    dap.breakpoints("other := 1", 1)
     call = kc.execute("n := 0\nfor i := 0; i < 1e12; i++ {\n\tn = i\n}")
     time.sleep(0.3)
     dap.ok("pause", {"threadId": 1})
