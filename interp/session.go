@@ -471,6 +471,10 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 	s.n++
 	n := s.n
 	s.result, s.resSet = mime.Bundle{}, false
+	defer func() { err = explain(n, code, err) }() // yaegi's failures in go build's words (diagnose.go)
+	if err := precheck(n, code, s.known, s.importedName, s.importKeys); err != nil {
+		return b, err
+	}
 	if paths := autoImports(code, s.known, s.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
 		ip, err := prepare(n, imp, s.known, s.funcValue, false)

@@ -94,7 +94,7 @@ func continues(t token.Token) bool {
 // declaration at file level or as a statement in a function body: how the
 // session runs a cell that mixes both.
 func parses(code string, lr lexResult) bool {
-	for _, c := range split(code, lr.toks) {
+	for _, c := range split(code, lr) {
 		text := code[c.start:c.end]
 		if strings.TrimSpace(text) == "" || strings.HasPrefix(strings.TrimSpace(text), "package ") {
 			continue // a pasted program's package clause is harmless

@@ -3,12 +3,13 @@ package complete
 import (
 	"go/ast"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gokernel/gokernel/interp/internal/cellgrammar"
 )
 
 // This file turns a notebook's state (earlier cells) plus the cell being
@@ -34,7 +35,9 @@ import (
 // becomes `func _() { for _, s := range xs { s } }` and go/types says what
 // s is, with every local declared before the cursor in scope.
 
-// A lexed token; end is the offset just past it.
+// A lexed token; end is the offset just past it. The lexer and the
+// splitter are cellgrammar's, shared with the session, so that completion
+// cuts a cell exactly as the session runs it.
 type lexTok struct {
 	pos, end int
 	tok      token.Token
@@ -46,6 +49,7 @@ type lexTok struct {
 type lexResult struct {
 	toks []lexTok
 	errs []lexErr
+	g    []cellgrammar.Token // the same tokens, for cellgrammar.Split
 }
 
 type lexErr struct {
@@ -54,44 +58,24 @@ type lexErr struct {
 }
 
 func lex(src string) lexResult {
-	var r lexResult
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(src))
-	var s scanner.Scanner
-	s.Init(file, []byte(src), func(p token.Position, msg string) {
-		r.errs = append(r.errs, lexErr{p.Offset, msg})
-	}, scanner.ScanComments)
-	for {
-		p, t, lit := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		off := file.Offset(p)
-		lt := lexTok{pos: off, tok: t, lit: lit}
-		switch {
-		case t == token.SEMICOLON && lit == "\n":
-			lt.auto = true
-			lt.end = off
-		case lit != "" && (t == token.IDENT || t.IsLiteral() || t == token.COMMENT || t.IsKeyword()):
-			lt.end = off + len(lit)
-		default:
-			lt.end = off + len(t.String())
-		}
-		if lt.end > len(src) {
-			lt.end = len(src)
-		}
-		r.toks = append(r.toks, lt)
+	g, errs := cellgrammar.Lex(src)
+	r := lexResult{toks: make([]lexTok, len(g)), g: g}
+	for i, t := range g {
+		r.toks[i] = lexTok{pos: t.Pos, end: t.End, tok: t.Tok, lit: t.Lit, auto: t.Auto}
+	}
+	for _, e := range errs {
+		r.errs = append(r.errs, lexErr{e.Off, e.Msg})
 	}
 	return r
 }
 
-type chunkKind int
+type chunkKind = cellgrammar.Kind
 
 const (
-	ckStmt   chunkKind = iota // a statement that declares nothing at top level
-	ckDefine                  // a := statement: its names become globals
-	ckDecl                    // func, method, type, var or const
-	ckImport                  // an import declaration
+	ckStmt   = cellgrammar.Stmt   // a statement that declares nothing at top level
+	ckDefine = cellgrammar.Define // a := statement: its names become globals
+	ckDecl   = cellgrammar.Decl   // func, method, type, var or const
+	ckImport = cellgrammar.Import // an import declaration
 )
 
 // A chunk is one top-level declaration or statement: src[start:end], made of
@@ -103,107 +87,16 @@ type chunk struct {
 	define     int // offset of the top-level := in a ckDefine chunk
 }
 
-// split cuts src into top-level chunks. Semicolons at len(src) are ignored,
-// so a text cut at the cursor keeps its last chunk open.
-func split(src string, toks []lexTok) []chunk {
-	var out []chunk
-	start, t0, depth := 0, 0, 0
-	header := false // in the header of for, if or switch, where ; separates clauses
-	for i, t := range toks {
-		switch t.tok {
-		case token.FOR, token.IF, token.SWITCH:
-			if depth == 0 {
-				header = true
-			}
-		case token.LPAREN, token.LBRACK, token.LBRACE:
-			if t.tok == token.LBRACE && depth == 0 {
-				header = false
-			}
-			depth++
-		case token.RPAREN, token.RBRACK, token.RBRACE:
-			if depth > 0 {
-				depth--
-			}
-		case token.SEMICOLON:
-			if header && !t.auto {
-				continue
-			}
-			if depth == 0 && t.pos < len(src) {
-				header = false
-				out = append(out, classify(src, toks, chunk{start: start, end: t.pos, t0: t0, t1: i}))
-				start, t0 = t.pos+1, i+1
-				if !t.auto {
-					start = t.end
-				}
-				if start > len(src) {
-					start = len(src)
-				}
-			}
-		}
+// split cuts src into top-level chunks (cellgrammar.Split). Semicolons at
+// len(src) are ignored, so a text cut at the cursor keeps its last chunk
+// open.
+func split(src string, lr lexResult) []chunk {
+	cs := cellgrammar.Split(src, lr.g)
+	out := make([]chunk, len(cs))
+	for i, c := range cs {
+		out[i] = chunk{start: c.Start, end: c.End, t0: c.T0, t1: c.T1, kind: c.Kind, define: c.Define}
 	}
-	out = append(out, classify(src, toks, chunk{start: start, end: len(src), t0: t0, t1: len(toks)}))
 	return out
-}
-
-func classify(src string, toks []lexTok, c chunk) chunk {
-	var ts []lexTok
-	for _, t := range toks[c.t0:c.t1] {
-		if t.tok != token.COMMENT && !(t.tok == token.SEMICOLON && t.pos >= len(src)) {
-			ts = append(ts, t)
-		}
-	}
-	if len(ts) == 0 {
-		return c
-	}
-	switch ts[0].tok {
-	case token.IMPORT:
-		c.kind = ckImport
-		return c
-	case token.TYPE, token.VAR, token.CONST:
-		c.kind = ckDecl
-		return c
-	case token.FUNC:
-		if len(ts) > 1 && ts[1].tok == token.IDENT {
-			c.kind = ckDecl
-			return c
-		}
-		if len(ts) > 1 && ts[1].tok == token.LPAREN {
-			// func (r T) M() is a method; func() {...}() a statement.
-			depth := 0
-			for j := 1; j < len(ts); j++ {
-				switch ts[j].tok {
-				case token.LPAREN:
-					depth++
-				case token.RPAREN:
-					depth--
-				}
-				if depth == 0 {
-					if j+1 < len(ts) && ts[j+1].tok == token.IDENT {
-						c.kind = ckDecl
-					}
-					return c
-				}
-			}
-		}
-		return c
-	case token.IDENT:
-		depth := 0
-		for _, t := range ts {
-			switch t.tok {
-			case token.LPAREN, token.LBRACK, token.LBRACE:
-				depth++
-			case token.RPAREN, token.RBRACK, token.RBRACE:
-				depth--
-			case token.DEFINE:
-				if depth == 0 {
-					c.kind = ckDefine
-					c.define = t.pos
-					return c
-				}
-			}
-		}
-	}
-	return c
 }
 
 // An importSpec is one import of a cell: the name it is used by ("." for a
@@ -280,7 +173,7 @@ func digestOf(src string) *digest {
 	}
 	d = &digest{}
 	lr := lex(src)
-	for _, c := range split(src, lr.toks) {
+	for _, c := range split(src, lr) {
 		text := src[c.start:c.end]
 		switch c.kind {
 		case ckImport:
@@ -686,7 +579,7 @@ type context struct {
 
 func newContext(cell string, cut int) *context {
 	lr := lex(cell[:cut])
-	cs := split(cell[:cut], lr.toks)
+	cs := split(cell[:cut], lr)
 	return &context{cell: cell, chunks: cs, cur: cs[len(cs)-1], toks: lr.toks, lexErrs: lr.errs}
 }
 
