@@ -260,6 +260,16 @@ func (run *debugRun) event(e *yaegi.DebugEvent) {
 		return
 	}
 	g := e.GoRoutine()
+	if reason == "pause" || reason == "step" {
+		// yaegi loses track of the node it runs after some jumps (a
+		// loop's back edge) and stops there with no position: go on to
+		// the next step that has one.
+		if fs := e.Frames(0, 1); len(fs) == 0 || fs[0].Position().Line == 0 {
+			mode := e.Reason()
+			go func() { _ = run.dbg.Step(g, mode) }()
+			return
+		}
+	}
 	d := run.d
 	d.mu.Lock()
 	run.stopped[g] = e
