@@ -1,9 +1,11 @@
 package interp
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,18 +89,44 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 	} else {
 		res, err = d.execute(prog, id)
 	}
-	if keep && err == nil {
+	if err == nil && (keep || d != nil && d.on.Load()) {
 		// Only now: yaegi makes a program's code when it first runs it,
-		// and setting a breakpoint needs that code.
+		// and setting a breakpoint needs that code. Statement files are
+		// kept while the debugger is on (func literals they made may be
+		// called later), as long as the session keeps their positions.
 		if d == nil {
 			d = s.debugger()
 		}
 		d.mu.Lock()
 		d.progs[id] = prog
 		delete(d.lines, id)
+		delete(d.armed, id)
+		if len(d.progs) > d.pruned+64 {
+			for id := range d.progs {
+				if s.files[id] == nil {
+					delete(d.progs, id)
+					delete(d.lines, id)
+					delete(d.armed, id)
+				}
+			}
+			d.pruned = len(d.progs)
+		}
 		d.mu.Unlock()
 	}
+	if d != nil && isDebuggerCrash(err) {
+		err = yaegi.Panic{Value: errors.New("yaegi's debugger cannot call a func value made while no cell ran under it " +
+			"(before the debugger was on, or while no cell had a breakpoint): run the cell that makes it again, " +
+			"or clear the breakpoints to run this cell")}
+	}
 	return res, err
+}
+
+// isDebuggerCrash recognizes yaegi's debugger failing on a call of a func
+// literal whose frame it never saw (Debugger.enterCall dereferences the
+// frame's missing debug data).
+func isDebuggerCrash(err error) bool {
+	var p yaegi.Panic
+	return errors.As(err, &p) && bytes.Contains(p.Stack, []byte("(*Debugger).enterCall"))
 }
 
 // hashSeed is the seed of the Murmur2 hash that names cells' files (the
@@ -127,6 +155,7 @@ type debugState struct {
 	frames  map[int]*yaegi.DebugFrame // frame id -> frame, while stopped
 	nextRef int
 	globals map[string]int // user name -> global frame slot, as of the last cell
+	pruned  int            // len(progs) after the last pruning
 }
 
 // A debugRun is one file running under yaegi's Debug.
@@ -137,6 +166,7 @@ type debugRun struct {
 	id      int
 	ready   bool                      // yaegi has made prog's code (see event)
 	over    chan struct{}             // closed by the terminate event
+	states  []reflect.Value           // goroutine states (yaegi's) stopped on, see resumeAt
 	stopped map[int]*yaegi.DebugEvent // goroutine -> where it stopped
 }
 
@@ -183,13 +213,31 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	case <-run.over:
 	case <-stop:
 		interrupted = true
-		run.dbg.Terminate() // releases stopped goroutines; each returns at its next step
+		// Stopped goroutines are released in terminate mode (each returns
+		// at its next step), then the others are told to terminate.
+		d.mu.Lock()
+		stopped := run.stopped
+		run.stopped = map[int]*yaegi.DebugEvent{}
+		d.mu.Unlock()
+		for _, e := range stopped {
+			_ = resumeAt(e, yaegi.DebugTerminate)
+		}
+		run.dbg.Terminate()
 		<-run.over
 	}
 	// yaegi clears its debugger after the terminate event, with nothing
 	// to wait on: the next file must not start before, or yaegi would
 	// clear that file's debugger instead.
 	awaitDebuggerCleared(s.i)
+	// Frames this run made keep its goroutine states: func literals it
+	// made run on them when called later. They must not carry a step,
+	// pause or terminate mode (or a closed channel) into later runs.
+	d.mu.Lock()
+	states := append(run.states, rootRoutine(s.i))
+	d.mu.Unlock()
+	for _, g := range states {
+		resetRoutine(g, interrupted)
+	}
 	res, err := run.dbg.Wait()
 	d.mu.Lock()
 	if d.run == run {
@@ -273,6 +321,9 @@ func (run *debugRun) event(e *yaegi.DebugEvent) {
 	d := run.d
 	d.mu.Lock()
 	run.stopped[g] = e
+	if st, ok := routineOf(e); ok {
+		run.states = append(run.states, st)
+	}
 	d.mu.Unlock()
 	d.emit("stopped", map[string]any{"reason": reason, "threadId": g, "allThreadsStopped": false})
 }
@@ -687,25 +738,27 @@ func (d *debugState) resume(cmd string, g int) (any, error) {
 	}
 	d.mu.Lock()
 	run := d.run
-	if run == nil || run.stopped[g] == nil {
+	var e *yaegi.DebugEvent
+	if run != nil {
+		e = run.stopped[g]
+	}
+	if e == nil {
 		d.mu.Unlock()
 		return nil, dapError(fmt.Sprintf("thread %d is not stopped", g))
 	}
 	delete(run.stopped, g)
 	d.resetRefsLocked()
 	d.mu.Unlock()
-	var err error
+	mode := runMode
 	switch cmd {
-	case "continue":
-		err = run.dbg.Continue(g)
 	case "next":
-		err = run.dbg.Step(g, yaegi.DebugStepOver)
+		mode = yaegi.DebugStepOver
 	case "stepIn":
-		err = run.dbg.Step(g, yaegi.DebugStepInto)
+		mode = yaegi.DebugStepInto
 	case "stepOut":
-		err = run.dbg.Step(g, yaegi.DebugStepOut)
+		mode = yaegi.DebugStepOut
 	}
-	if err != nil {
+	if err := resumeAt(e, mode); err != nil {
 		return nil, dapError(err.Error())
 	}
 	if cmd == "continue" {
@@ -1166,5 +1219,89 @@ func awaitDebuggerCleared(i *yaegi.Interpreter) {
 	p := (*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(i), debuggerOffset))
 	for n := 0; atomic.LoadPointer(p) != nil && n < 1e6; n++ {
 		runtime.Gosched()
+	}
+}
+
+// runMode is yaegi's run mode of a debugged goroutine (unexported there).
+const runMode yaegi.DebugEventReason = 0
+
+// resumeAt resumes the goroutine stopped at e in mode, as yaegi's Continue
+// (mode debugRun) and Step do, but on the goroutine state e holds rather
+// than the one the current Debugger has under that id. yaegi binds a frame to
+// the goroutine state of the Debug run that made it: a func literal made by
+// one file and called by a later one (each file is a Debug run) stops on the
+// earlier state, which the current Debugger's Continue would never wake.
+func resumeAt(e *yaegi.DebugEvent, mode yaegi.DebugEventReason) (err error) {
+	g, ok := routineOf(e)
+	if !ok {
+		return errors.New("the debugger's goroutine state is not where this version of yaegi keeps it")
+	}
+	defer func() {
+		if recover() != nil {
+			err = errors.New("the thread has ended")
+		}
+	}()
+	writable(g.FieldByName("mode")).SetInt(int64(mode))
+	if mode == yaegi.DebugStepInto || mode == yaegi.DebugStepOver || mode == yaegi.DebugStepOut {
+		writable(g.FieldByName("fStep")).SetInt(g.FieldByName("fDepth").Int())
+	}
+	writable(g.FieldByName("resume")).Send(reflect.ValueOf(struct{}{}))
+	return nil
+}
+
+// routineOf finds the goroutine state (yaegi's debugRoutine) of the frame an
+// event stopped in.
+func routineOf(e *yaegi.DebugEvent) (reflect.Value, bool) {
+	v := reflect.ValueOf(e).Elem().FieldByName("frame")
+	for _, f := range []string{"debug", "g"} {
+		if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+			return reflect.Value{}, false
+		}
+		v = v.Elem().FieldByName(f)
+	}
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+		return reflect.Value{}, false
+	}
+	g := v.Elem()
+	for _, f := range []string{"mode", "fStep", "fDepth", "resume"} {
+		if !g.FieldByName(f).IsValid() {
+			return reflect.Value{}, false
+		}
+	}
+	if g.FieldByName("resume").Kind() != reflect.Chan || g.FieldByName("mode").Kind() != reflect.Int {
+		return reflect.Value{}, false
+	}
+	return g, true
+}
+
+// rootRoutine is the goroutine state of the interpreter's global frame: the
+// main goroutine of the latest Debug run.
+func rootRoutine(i *yaegi.Interpreter) reflect.Value {
+	v := reflect.ValueOf(i).Elem().FieldByName("frame")
+	for _, f := range []string{"debug", "g"} {
+		if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+			return reflect.Value{}
+		}
+		v = v.Elem().FieldByName(f)
+	}
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+		return reflect.Value{}
+	}
+	return v.Elem()
+}
+
+// resetRoutine puts a goroutine state back in run mode, with a fresh
+// resume channel if yaegi's Terminate may have closed it.
+func resetRoutine(g reflect.Value, fresh bool) {
+	if !g.IsValid() {
+		return
+	}
+	mode, resume := g.FieldByName("mode"), g.FieldByName("resume")
+	if mode.Kind() != reflect.Int || resume.Kind() != reflect.Chan {
+		return
+	}
+	writable(mode).SetInt(int64(runMode))
+	if fresh {
+		writable(resume).Set(reflect.MakeChan(resume.Type(), 0))
 	}
 }

@@ -240,3 +240,56 @@ func BenchmarkDebuggerLoop(b *testing.B) {
 		})
 	}
 }
+
+// A func literal made by one cell and called by a later one stops at its
+// breakpoint, continues, and is interrupted cleanly while stopped; one made
+// while no cell ran under the debugger fails with a clear error.
+func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Execute(ctx, "early := func() int { return 1 }", discard{}); err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "var h func() int\nh = func() int {\n\tq := 5\n\treturn q + 1\n}"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	if _, err := s.Execute(ctx, code, discard{}); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(cctx, "h()", discard{})
+			done <- err
+		}()
+		c.event("stopped")
+		top := c.ok("stackTrace", map[string]any{"threadId": 1})["stackFrames"].([]any)[0].(map[string]any)
+		if top["line"] != 4.0 {
+			t.Fatalf("round %d: stopped at %v", round, top)
+		}
+		if round == 0 {
+			cancel() // interrupt while stopped
+		} else {
+			c.ok("continue", map[string]any{"threadId": 1})
+		}
+		select {
+		case err := <-done:
+			if (round == 0) != (err != nil) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: the cell did not end", round)
+		}
+		cancel()
+	}
+	_, err = s.Execute(ctx, "early()", discard{})
+	if err == nil || !strings.Contains(err.Error(), "func value made while no cell ran under it") {
+		t.Fatalf("calling a func literal made before the debugger: %v", err)
+	}
+}
