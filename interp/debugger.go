@@ -824,6 +824,8 @@ func frameName(n string) string {
 	switch n {
 	case "<init>", "init", "main", "":
 		return "cell"
+	case "<anonymous>", "<closure>":
+		return "func literal"
 	}
 	return n
 }
