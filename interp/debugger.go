@@ -208,7 +208,7 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	if cell != nil {
 		stop = cell.Done()
 	}
-	interrupted := false
+	interrupted, wasStopped := false, false
 	select {
 	case <-run.over:
 	case <-stop:
@@ -222,6 +222,7 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 		for _, e := range stopped {
 			_ = resumeAt(e, yaegi.DebugTerminate)
 		}
+		wasStopped = len(stopped) > 0
 		run.dbg.Terminate()
 		<-run.over
 	}
@@ -243,11 +244,11 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	if d.run == run {
 		d.run = nil
 	}
-	stopped := len(run.stopped) > 0
+	wasStopped = wasStopped || len(run.stopped) > 0
 	run.stopped = map[int]*yaegi.DebugEvent{}
 	d.resetRefsLocked()
 	d.mu.Unlock()
-	if stopped {
+	if wasStopped {
 		d.emit("continued", map[string]any{"threadId": 1, "allThreadsContinued": true})
 	}
 	if interrupted && err == nil {
@@ -596,6 +597,11 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 	case "source":
 		d.mu.Lock()
 		code, ok := d.sources[a.Source.Path]
+		for c, p := range d.paths { // a cell that ran but was never dumped
+			if !ok && p == a.Source.Path {
+				code, ok = c.src, true
+			}
+		}
 		d.mu.Unlock()
 		if !ok {
 			return nil, dapError("source unavailable")

@@ -191,6 +191,12 @@ func TestDebuggerInterruptWhileStopped(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the stopped cell did not end on interrupt")
 	}
+	if ev := c.event("continued"); ev["allThreadsContinued"] != true {
+		t.Errorf("continued %v", ev)
+	}
+	if src := c.ok("source", map[string]any{"source": map[string]any{"path": path}}); src["content"] != code {
+		t.Errorf("source %v", src)
+	}
 	// The session goes on.
 	if b, err := s.Execute(context.Background(), "40 + 2", discard{}); err != nil || b.Data["text/plain"] != "42" {
 		t.Fatalf("after: %v %v", b, err)
