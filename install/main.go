@@ -4,6 +4,7 @@
 //	go run ./install --sys-prefix     # into the active virtualenv / conda env
 //	go run ./install --prefix /opt/jupyter
 //	go run ./install --name gokernel-dev
+//	go run ./install --memory-limit 2GiB  # stop cells that use more (GOKERNEL_MEMORY_LIMIT)
 //	go run ./install --uninstall
 //
 // The binaries (the kernel and its interpreter process) are copied into the
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 
 	"github.com/gokernel/gokernel/install/kernelspec"
+	"github.com/gokernel/gokernel/interp/worker"
 )
 
 func main() {
@@ -31,7 +33,13 @@ func main() {
 	flag.BoolVar(&o.SysPrefix, "sys-prefix", false, "install into the current Python environment (VIRTUAL_ENV, CONDA_PREFIX or python3's sys.prefix)")
 	flag.StringVar(&o.KernelsDir, "kernels-dir", "", "install into this kernels `DIR` directly")
 	user := flag.Bool("user", true, "install for the current user (the default when no other location is given)")
+	flag.StringVar(&o.MemoryLimit, "memory-limit", "", "stop a cell when the interpreter holds more than `SIZE` (e.g. 2GiB; sets "+kernelspec.EnvMemoryLimit+" in kernel.json)")
 	flag.Parse()
+	if o.MemoryLimit != "" {
+		if _, err := worker.ParseSize(o.MemoryLimit); err != nil {
+			fail(fmt.Errorf("install: --memory-limit: %w", err))
+		}
+	}
 	_ = user // the default location; the flag exists so scripts can say it explicitly
 
 	if *uninstall {

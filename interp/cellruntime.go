@@ -16,7 +16,7 @@ import (
 // a func redefined in a later cell is redefined there too.
 func (s *Session) DeclSource() string {
 	s.declMu.Lock()
-	cells := append([]string(nil), s.decls...)
+	cells := append([]string(nil), s.declared...)
 	s.declMu.Unlock()
 	var b strings.Builder
 	for i, c := range cells {
@@ -79,16 +79,18 @@ func (r *CellRuntime) Func(name string) (any, error) {
 		return nil, fmt.Errorf("interp: no notebook declarations loaded in this worker process")
 	}
 	s.state.Lock()
-	internal, kind := s.cur[name], s.kind[name]
+	internal, kind := s.decls.cur[name], s.decls.kind[name]
 	s.state.Unlock()
-	if internal == "" || (kind != "func" && kind != "var") {
+	if internal == "" || (kind != KindFunc && kind != KindVar) {
 		if len(failed) > 0 {
 			return nil, fmt.Errorf("interp: the notebook declares no function %q here (in the worker, %s)", name, strings.Join(failed, "; "))
 		}
 		return nil, fmt.Errorf("interp: the notebook declares no function %q", name)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.runner.mu.Lock() // no cell runs meanwhile
+	defer s.runner.mu.Unlock()
+	s.state.Lock() // yaegi's compiler
+	defer s.state.Unlock()
 	v, err := s.i.Eval(internal)
 	if err != nil {
 		return nil, fmt.Errorf("interp: %s: %w", name, err)

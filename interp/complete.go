@@ -18,7 +18,7 @@ func (s *Session) scope() complete.Scope {
 	defer s.declMu.Unlock()
 	// Packages a cell may use without importing them (auto-import) complete
 	// after "pkg." as if imported; the cells' own imports take precedence.
-	return complete.Scope{Imports: AutoImportable(), Decls: append([]string(nil), s.decls...), Packages: packages}
+	return complete.Scope{Imports: AutoImportable(), Decls: append([]string(nil), s.declared...), Packages: packages}
 }
 
 // remember keeps a cell that compiled and declared something, for
@@ -26,9 +26,9 @@ func (s *Session) scope() complete.Scope {
 func (s *Session) remember(code string) {
 	s.declMu.Lock()
 	defer s.declMu.Unlock()
-	s.decls = append(s.decls, code)
-	if len(s.decls) > maxDecls {
-		s.decls = append([]string(nil), s.decls[len(s.decls)-maxDecls:]...)
+	s.declared = append(s.declared, code)
+	if len(s.declared) > maxDecls {
+		s.declared = append([]string(nil), s.declared[len(s.declared)-maxDecls:]...)
 	}
 }
 

@@ -103,7 +103,7 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 		delete(d.armed, id)
 		if len(d.progs) > d.pruned+64 {
 			for id := range d.progs {
-				if s.files[id] == nil {
+				if s.renderedFile(id) == nil {
 					delete(d.progs, id)
 					delete(d.lines, id)
 					delete(d.armed, id)
@@ -167,6 +167,8 @@ type debugRun struct {
 	ready   bool                      // yaegi has made prog's code (see event)
 	over    chan struct{}             // closed by the terminate event
 	states  []reflect.Value           // goroutine states (yaegi's) stopped on, see resumeAt
+	cell    *rt.Cell                  // the cell running the file
+	release func()                    // ends yaegi's goroutine's adoption into cell
 	stopped map[int]*yaegi.DebugEvent // goroutine -> where it stopped
 }
 
@@ -190,8 +192,10 @@ type varRef struct {
 func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error) {
 	s := d.s
 	cell := rt.Current()
-	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{})}
-	globals := s.globalSlots() // the cell holds s.state: the tables are ours to read
+	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
+	s.state.Lock() // (the cell's code runs without it)
+	globals := s.globalSlots()
+	s.state.Unlock()
 	d.mu.Lock()
 	d.globals = globals
 	d.run = run
@@ -261,8 +265,8 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 // frame slots. The caller holds s.state.
 func (s *Session) globalSlots() map[string]int {
 	g := map[string]int{}
-	for name, internal := range s.cur {
-		if s.kind[name] != "var" {
+	for name, internal := range s.decls.cur {
+		if s.decls.kind[name] != KindVar {
 			continue
 		}
 		if idx, ok := s.globalVar(internal); ok {
@@ -270,6 +274,13 @@ func (s *Session) globalSlots() map[string]int {
 		}
 	}
 	return g
+}
+
+// renderedFile returns the file yaegi knows by id, or nil.
+func (s *Session) renderedFile(id int) *rendered {
+	s.pos.mu.Lock()
+	defer s.pos.mu.Unlock()
+	return s.pos.files[id]
 }
 
 // event receives yaegi's debug events, on the goroutine that stopped.
@@ -283,11 +294,19 @@ func (run *debugRun) event(e *yaegi.DebugEvent) {
 	case yaegi.DebugStepInto, yaegi.DebugStepOver, yaegi.DebugStepOut:
 		reason = "step"
 	case yaegi.DebugTerminate:
+		if run.release != nil {
+			run.release()
+		}
 		close(run.over)
 		return
 	case yaegi.DebugEntry:
 		// The first statement yaegi stops at: breakpoints are set now, so
 		// one on this very line is seen here.
+		if run.cell != nil && run.release == nil {
+			// yaegi runs the file on a goroutine of its own: make it the
+			// cell's (output, final value, interrupts), as the cell's is.
+			run.release = run.cell.Adopt()
+		}
 		d := run.d
 		d.mu.Lock()
 		run.ready = true
@@ -399,7 +418,7 @@ func (d *debugState) lineMapLocked(id int) map[int]lineOwner {
 		d.lines = map[int]map[int]lineOwner{}
 	}
 	m := map[int]lineOwner{}
-	if r := d.s.files[id]; r != nil {
+	if r := d.s.renderedFile(id); r != nil {
 		lines := strings.Split(r.src, "\n")
 		for i, text := range lines {
 			t := strings.TrimLeft(text, " \t")
@@ -458,7 +477,7 @@ func (d *debugState) applyLocked() {
 // position maps a yaegi position to the cell's path and line.
 func (d *debugState) positionLocked(line, col int) (path string, cline, ccol int, cell *cellSrc) {
 	id := line / lineBase
-	r := d.s.files[id]
+	r := d.s.renderedFile(id)
 	if r == nil {
 		return "", 0, 0, nil
 	}
@@ -895,17 +914,11 @@ func (d *debugState) globalVars() []namedValue {
 	slots := d.globals
 	d.mu.Unlock()
 	var out []namedValue
-	if s.frame.data == nil {
-		return nil
-	}
-	s.frame.mu.RLock()
-	data := *s.frame.data
 	for name, idx := range slots {
-		if idx < len(data) {
-			out = append(out, namedValue{name, data[idx]})
+		if v, ok := s.frame.Slot(idx); ok {
+			out = append(out, namedValue{name, v})
 		}
 	}
-	s.frame.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
@@ -1194,18 +1207,9 @@ func (d *debugState) copyToGlobals(src, dst string, frame int) error {
 	if !ok {
 		return dapError(fmt.Sprintf("%s is not a global variable: declare it in a cell first (yaegi cannot declare one while a cell is stopped)", dst))
 	}
-	s := d.s
-	s.frame.mu.Lock()
-	defer s.frame.mu.Unlock()
-	data := *s.frame.data
-	if idx >= len(data) || !data[idx].CanSet() {
-		return dapError(fmt.Sprintf("%s cannot be set", dst))
+	if !d.s.frame.SetSlot(idx, v) {
+		return dapError(fmt.Sprintf("cannot copy %s (%s) to %s", src, typeName(v), dst))
 	}
-	g := data[idx]
-	if !v.Type().AssignableTo(g.Type()) {
-		return dapError(fmt.Sprintf("cannot copy %s (%s) to %s (%s)", src, typeName(v), dst, typeName(g)))
-	}
-	g.Set(v)
 	return nil
 }
 
@@ -1249,11 +1253,11 @@ func resumeAt(e *yaegi.DebugEvent, mode yaegi.DebugEventReason) (err error) {
 			err = errors.New("the thread has ended")
 		}
 	}()
-	writable(g.FieldByName("mode")).SetInt(int64(mode))
+	settable(g.FieldByName("mode")).SetInt(int64(mode))
 	if mode == yaegi.DebugStepInto || mode == yaegi.DebugStepOver || mode == yaegi.DebugStepOut {
-		writable(g.FieldByName("fStep")).SetInt(g.FieldByName("fDepth").Int())
+		settable(g.FieldByName("fStep")).SetInt(g.FieldByName("fDepth").Int())
 	}
-	writable(g.FieldByName("resume")).Send(reflect.ValueOf(struct{}{}))
+	settable(g.FieldByName("resume")).Send(reflect.ValueOf(struct{}{}))
 	return nil
 }
 
@@ -1308,8 +1312,13 @@ func resetRoutine(g reflect.Value, fresh bool) {
 	if mode.Kind() != reflect.Int || resume.Kind() != reflect.Chan {
 		return
 	}
-	writable(mode).SetInt(int64(runMode))
+	settable(mode).SetInt(int64(runMode))
 	if fresh {
-		writable(resume).Set(reflect.MakeChan(resume.Type(), 0))
+		settable(resume).Set(reflect.MakeChan(resume.Type(), 0))
 	}
+}
+
+// settable makes an unexported field of yaegi's settable.
+func settable(f reflect.Value) reflect.Value {
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 }

@@ -323,8 +323,8 @@ func undefinedNames(cs *cellSrc, f *ast.File, fset *token.FileSet, known, import
 
 // importKeys lists the session's imports as "name path" (see precheck).
 func (s *Session) importKeys() []string {
-	keys := make([]string, 0, len(s.imported))
-	for k := range s.imported {
+	keys := make([]string, 0, len(s.decls.imported))
+	for k := range s.decls.imported {
 		keys = append(keys, k)
 	}
 	return keys

@@ -48,6 +48,38 @@
 // func main declared in a cell runs once, at the end of that cell (or
 // after the statement declaring a variable it uses).
 //
+// # Who owns what
+//
+// A Session is made of parts that each have one job and their own tests:
+//
+//   - the runner (runner.go: runner, cellRun; Session.Execute, Abandon,
+//     Stuck) runs cells on a goroutine of its own and owns the interrupt
+//     protocol: cancelling ctx interrupts the cell and Execute waits on,
+//     with no timer; a cell stuck where no interrupt reaches is left behind
+//     by Abandon, called by the layer that can restart the process (the
+//     worker client), which alone decides when to give up. It knows
+//     nothing of yaegi (it calls Session.run). runner.mu makes Execute one
+//     at a time; runner.runMu lets Abandon find the running cell;
+//   - the declarations (decls.go: declTable, Kind) are the notebook's names,
+//     their kinds, versions and templates, under Session.state;
+//   - the compiler side (session.go: run, declare, runStep, eval) prepares
+//     a cell and updates the tables under Session.state, and releases it
+//     while yaegi runs the cell's code: a cell that never returns holds no
+//     lock (yaegi's own mutex guards only compiling and resizing its frame);
+//   - the positions (positions.go: posMap) map yaegi's positions back to
+//     cells and lines, under a lock of their own, as goroutines' panics
+//     read them at any time;
+//   - the cell's stdio (stdio.go: router, filter, stdinReader, traceTable)
+//     routes output to the Publisher of the writing goroutine's cell;
+//   - the host (host.go) is what cells see besides their code: the
+//     prelude, the functions the preprocessor's rewrites call, and the
+//     standard-library symbols replaced (time.Sleep, runtime.Goexit, ...);
+//   - everything that reads or writes yaegi's unexported fields is in
+//     internal/yaegiframe; retain.go decides which slots to free.
+//
+// runtime.Goexit in a cell ends the cell with a Goexit error (goexit.go);
+// in a goroutine the cell started it ends that goroutine, as in Go.
+//
 // # Memory
 //
 // yaegi keeps every compiled syntax tree for its debugger; the session

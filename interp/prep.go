@@ -80,7 +80,10 @@ type plan struct {
 //
 // known reports whether a name is declared in the session; funcValue
 // whether it is a func with a value companion (nil: none is).
-func prepare(n int, code string, known, funcValue func(string) bool, rangeIdents bool) (*plan, error) {
+//
+// chanVar, if given, reports whether a session variable is a channel, so
+// that a range over it can be made interruptible (blocking.go).
+func prepare(n int, code string, known, funcValue func(string) bool, rangeIdents bool, chanVar ...func(string) bool) (*plan, error) {
 	chunks := splitCell([]byte(code))
 	cs := &cellSrc{n: n, src: code}
 	var b strings.Builder
@@ -115,6 +118,9 @@ func prepare(n int, code string, known, funcValue func(string) bool, rangeIdents
 	p := &plan{cell: cs}
 	w := &walker{t: &tmpl{src: syn, cell: cs}, fset: fset, f: f, known: known, funcValue: funcValue, plan: p, rangeIdents: rangeIdents,
 		globals: map[*ast.Object]bool{}, callees: map[*ast.Ident]bool{}, cellFuncs: map[string]bool{}}
+	if len(chanVar) > 0 {
+		w.chanVar = chanVar[0]
+	}
 	return w.run()
 }
 
@@ -149,6 +155,12 @@ type walker struct {
 	cellFuncs map[string]bool     // the cell's funcs that get a companion
 	callees   map[*ast.Ident]bool // names in call position, f(...)
 	declName  map[*ast.Ident]bool // names being declared (func f)
+
+	chanFields map[string]bool             // struct fields the cell declares as channels (blocking.go)
+	asWritten  map[ast.Node]bool           // channel operations left as written (blocking.go)
+	stmtRecv   map[*ast.UnaryExpr]bool     // receives that are statements
+	globalRecv map[*ast.UnaryExpr]ast.Stmt // receives in top-level declarations
+	chanVar    func(string) bool           // a session variable that is a channel
 }
 
 func (w *walker) off(p token.Pos) int { return w.fset.Position(p).Offset }
@@ -221,6 +233,9 @@ func (w *walker) run() (*plan, error) {
 
 	// Instrument everything, then cut the file into units and steps.
 	w.planLoops()
+	w.noteChanFields()
+	w.markComms()
+	w.markRecvs(body)
 	ast.Inspect(f, w.visit)
 	w.t.sortEdits()
 
@@ -546,7 +561,7 @@ func (w *walker) visit(n ast.Node) bool {
 				ast.Inspect(n.Type.Results, w.visit)
 			}
 			if n.Body != nil {
-				w.tick(n.Body.Lbrace)
+				w.enter(n.Body.Lbrace)
 				ast.Inspect(n.Body, w.visit)
 			}
 			return false
@@ -556,10 +571,10 @@ func (w *walker) visit(n ast.Node) bool {
 			return false
 		}
 		if n.Body != nil {
-			w.tick(n.Body.Lbrace)
+			w.enter(n.Body.Lbrace)
 		}
 	case *ast.FuncLit:
-		w.tick(n.Body.Lbrace)
+		w.enter(n.Body.Lbrace)
 	case *ast.Ident:
 		if w.isGlobalRef(n) {
 			name := n.Name
@@ -587,14 +602,22 @@ func (w *walker) visit(n ast.Node) bool {
 	case *ast.ForStmt:
 		w.loop(n, n.Body)
 	case *ast.RangeStmt:
-		w.rangeInt(n)
+		if !w.rangeChan(n) {
+			w.rangeInt(n)
+		}
 		w.loop(n, n.Body)
 	case *ast.SelectStmt:
-		sep := "; "
-		if len(n.Body.List) == 0 {
-			sep = " "
+		w.selectStmt(n)
+	case *ast.UnaryExpr:
+		if n.Op == token.ARROW && !w.asWritten[n] {
+			w.recvExpr(n)
 		}
-		w.t.edits = append(w.t.edits, insert(w.off(n.Body.Rbrace), sep+"case <-"+mark+".Done(): "+mark+".Stop(); "))
+	case *ast.SendStmt:
+		if !w.asWritten[n] {
+			w.sendStmt(n)
+		}
+	case *ast.ExprStmt:
+		w.waitHint(n)
 	case *ast.GoStmt:
 		w.goStmt(n)
 		return false
@@ -613,27 +636,18 @@ func (w *walker) visit(n ast.Node) bool {
 			ast.Inspect(st, w.visit)
 		}
 		return false
-	case *ast.ExprStmt:
-		if u, ok := n.X.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
-			w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{
-				lit("select { case <-"), sub(w.off(u.X.Pos()), w.off(u.X.End())),
-				lit(": case <-" + mark + ".Done(): " + mark + ".Stop() }")}})
-		}
-	case *ast.AssignStmt:
-		if n.Tok == token.ASSIGN && len(n.Rhs) == 1 {
-			if u, ok := n.Rhs[0].(*ast.UnaryExpr); ok && u.Op == token.ARROW && len(n.Lhs) <= 2 {
-				w.t.edits = append(w.t.edits, edit{pos: w.off(n.Pos()), end: w.off(n.End()), parts: []part{
-					lit("select { case "), sub(w.off(n.Lhs[0].Pos()), w.off(n.Lhs[len(n.Lhs)-1].End())),
-					lit(" = <-"), sub(w.off(u.X.Pos()), w.off(u.X.End())),
-					lit(": case <-" + mark + ".Done(): " + mark + ".Stop() }")}})
-			}
-		}
 	}
 	return true
 }
 
 func (w *walker) tick(lbrace token.Pos) {
 	w.t.edits = append(w.t.edits, insert(w.off(lbrace)+1, " "+mark+".Tick();"))
+}
+
+// enter instruments a function entry: a Tick that also bounds the call
+// depth (rt.Enter), so runaway recursion ends the cell with an error.
+func (w *walker) enter(lbrace token.Pos) {
+	w.t.edits = append(w.t.edits, insert(w.off(lbrace)+1, " "+mark+".Enter();"))
 }
 
 // rangeInt rewrites `for i := range n` (Go 1.22), which yaegi v0.16.1 does
@@ -734,7 +748,7 @@ func (w *walker) labeled(ls *ast.LabeledStmt) {
 func (w *walker) goStmt(g *ast.GoStmt) {
 	call := g.Call
 	var parts []part
-	parts = append(parts, lit(mark+".Go(func() func() { "))
+	parts = append(parts, lit(mark+".GoAt("+strconv.Quote(w.site(g.Pos()))+", func() func() { "))
 	fn := []part{sub(w.off(call.Fun.Pos()), w.off(call.Fun.End()))}
 	switch f := call.Fun.(type) {
 	case *ast.FuncLit, *ast.Ident:

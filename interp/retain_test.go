@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"fmt"
+	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
 	"go/token"
 	"runtime"
 	"strings"
@@ -12,14 +13,14 @@ import (
 )
 
 func TestDebugTreesFound(t *testing.T) {
-	if !debugTreesFound() {
-		t.Fatal("yaegi's Interpreter.roots or scope.child is gone: dropDebugTrees does nothing, and memory grows with every cell (see retain.go)")
+	if !yaegiframe.DebugTreesFound() {
+		t.Fatal("yaegi's Interpreter.roots or scope.child is gone: yaegiframe.DropDebugTrees does nothing, and memory grows with every cell (see retain.go)")
 	}
 }
 
 // TestMemoryFlat runs the same kinds of cells many times and checks that
 // the live heap and yaegi's FileSet stop growing (they grew by about 13 KiB
-// and one file per cell before dropDebugTrees and forget's RemoveFile).
+// and one file per cell before yaegiframe.DropDebugTrees and forget's RemoveFile).
 func TestMemoryFlat(t *testing.T) {
 	cells := []struct{ name, src string }{
 		{"expression", "fmt.Sprint(a + %d)"},
@@ -63,8 +64,8 @@ func TestMemoryFlat(t *testing.T) {
 }
 
 func TestFrameFieldsFound(t *testing.T) {
-	if !frameFieldsFound() {
-		t.Fatal("yaegi's global frame or universe types are gone: globalFrame.grow does nothing, and declaring cells cost more with every cell (see retain.go)")
+	if !yaegiframe.FieldsFound() {
+		t.Fatal("yaegi's global frame or universe types are gone: yaegiframe.Frame.Grow does nothing, and declaring cells cost more with every cell (see retain.go)")
 	}
 }
 

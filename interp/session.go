@@ -1,26 +1,21 @@
 package interp
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"github.com/gokernel/gokernel/interp/display"
 	"go/ast"
 	"go/parser"
 	"io"
 	"os"
-	"path"
-	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/gokernel/gokernel/interp/display"
+	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
 	"github.com/gokernel/gokernel/interp/rt"
-	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/interp/symbols"
 	"github.com/gokernel/gokernel/kernel/mime"
 	yaegi "github.com/traefik/yaegi/interp"
@@ -45,72 +40,51 @@ type Options struct {
 	// bufio.NewReader(os.Stdin) reach the notebook), at the price that
 	// os.Stdout.Fd() does not compile.
 	PlainStdio bool
-	// InterruptGrace is how long Execute waits, after ctx is cancelled,
-	// for the cell to unwind before giving up on it (default 400ms).
-	InterruptGrace time.Duration
 }
 
 // A Session is one interpreter: declarations persist from cell to cell.
 // Execute is meant to be called from one goroutine at a time; goroutines
-// cells start keep running between cells.
+// cells start keep running between cells. Abandon and Stuck may be called
+// from any goroutine. Which part owns what is in the package doc.
 type Session struct {
-	mu   sync.Mutex // one Execute at a time
 	opts Options
 	i    *yaegi.Interpreter
 
-	state    sync.Mutex // the tables below; a cell abandoned after an interrupt may still touch them
-	n        int
-	cur      map[string]string // user name -> internal name
-	kind     map[string]string // user name -> "func", "type", "const", "var", "method"
-	ver      map[string]int
-	poisoned map[string]bool
-	units    map[string]*unit // by defined name ("T.M" for methods)
-	imported map[string]bool
-	files    map[int]*rendered // by file id, see fileName
-	nextFile int
-	recent   []int // ids of statement files kept for the last cells' panics
+	runner runner // runs cells, owns the interrupt protocol (runner.go)
 
-	rich map[string]bool // rich-display methods some cell type has (richMethods)
+	// state protects what follows up to the next blank line, and yaegi's
+	// compiler. It is held while a cell is prepared, compiled and its
+	// tables updated, never while the cell's code runs (see eval), so a
+	// cell abandoned where an interrupt cannot reach holds nothing the
+	// next cell needs.
+	state    sync.Mutex
+	active   *cellRun           // the cell holding state (nil for the prelude)
+	n        int                // cells begun
+	decls    declTable          // the notebook's declarations (decls.go)
+	captures map[string]bool    // names mentioned in some func literal (retain.go)
+	frame    yaegiframe.Frame   // yaegi's global frame (retain.go)
+	syms     yaegiframe.Symbols // package main's symbols, once found (globalVar)
 
-	cells         *cellRunner  // nil until the first cell, and after one is abandoned
-	cellGoroutine atomic.Int64 // id of the goroutine running the current cell
+	pos    posMap     // positions back to cells (positions.go); own lock
+	traces traceTable // yaegi's panic frame lines, by goroutine (stdio.go); own lock
 
-	captures map[string]bool // names mentioned in some func literal (see retain.go)
-	frame    globalFrame     // yaegi's global frame (see retain.go)
-	syms     reflect.Value   // package main's symbols, once found (see mainSyms)
-
-	declMu sync.Mutex
-	decls  []string // cells that declared something, for completion
-
-	result  mime.Bundle
-	resSet  bool
-	traceMu sync.Mutex
-	traces  map[int64][]string // goroutine -> yaegi panic frame lines
+	declMu   sync.Mutex
+	declared []string // cells that declared something, for completion
 
 	dbg atomic.Pointer[debugState] // the Jupyter debugger (debugger.go), once used
 }
-
-const hostPath = "gokernel/cellrt"
 
 // NewSession starts an interpreter with the standard library, the
 // project's helper packages (package symbols) and the cell runtime.
 func NewSession(opts Options) (*Session, error) {
 	s := &Session{
 		opts:     opts,
-		cur:      map[string]string{},
-		kind:     map[string]string{},
-		ver:      map[string]int{},
-		poisoned: map[string]bool{},
-		units:    map[string]*unit{},
-		imported: map[string]bool{},
-		files:    map[int]*rendered{},
-		traces:   map[int64][]string{},
-		rich:     map[string]bool{},
+		decls:    newDeclTable(),
+		pos:      posMap{files: map[int]*rendered{}},
+		traces:   traceTable{m: map[int64][]string{}},
 		captures: map[string]bool{},
 	}
-	if s.opts.InterruptGrace == 0 {
-		s.opts.InterruptGrace = 400 * time.Millisecond
-	}
+	s.runner.run = s.run
 	gopath := opts.GOPATH
 	if gopath == "" {
 		gopath = DefaultGOPATH()
@@ -148,13 +122,13 @@ func NewSession(opts Options) (*Session, error) {
 	} else {
 		s.i = yaegi.New(yo)
 	}
-	s.frame, _ = frameOf(s.i) // the zero globalFrame does nothing (TestFrameFieldsFound)
-	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host()} {
+	s.frame, _ = yaegiframe.Of(s.i) // the zero Frame does nothing (yaegiframe.TestFieldsFound)
+	for _, ex := range []yaegi.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, overrides(), s.host(), blockingExports()} {
 		if err := s.i.Use(ex); err != nil {
 			return nil, fmt.Errorf("interp: loading symbols: %w", err)
 		}
 	}
-	if err := s.evalRaw("prelude", prelude); err != nil {
+	if err := s.evalRaw("prelude", prelude+blockingPrelude); err != nil {
 		return nil, fmt.Errorf("interp: prelude: %w", err)
 	}
 	rt.SetPanicHandler(s.goroutinePanic)
@@ -190,294 +164,23 @@ func DefaultGOPATH() string {
 	return home + "/.local/share/gokernel/gopath"
 }
 
-const prelude = `package main
-
-import ` + mark + ` "` + hostPath + `"
-import ` + mark + `fmt "fmt"
-import ` + mark + `cmp "cmp"
-
-func ` + mark + `min[T ` + mark + `cmp.Ordered](x T, ys ...T) T {
-	for _, y := range ys {
-		if y < x {
-			x = y
-		}
-	}
-	return x
-}
-
-func ` + mark + `max[T ` + mark + `cmp.Ordered](x T, ys ...T) T {
-	for _, y := range ys {
-		if y > x {
-			x = y
-		}
-	}
-	return x
-}
-`
-
-// host is the package instrumented code calls, imported once by the
-// prelude under the name ǂ, which no user code can spell by accident.
-func (s *Session) host() yaegi.Exports {
-	return yaegi.Exports{hostPath + "/cellrt": {
-		"Tick":    reflect.ValueOf(rt.Tick),
-		"Go":      reflect.ValueOf(rt.Go),
-		"Done":    reflect.ValueOf(cellDone),
-		"Stop":    reflect.ValueOf(func() { panic(rt.Interrupted{}) }),
-		"Repanic": reflect.ValueOf(repanic),
-		"Clear":   reflect.ValueOf(clearValue),
-		// The value companions of cell funcs (see companionSuffix).
-		"NameFunc": reflect.ValueOf(subprocess.NameFunc),
-		"Show":     reflect.ValueOf(s.show),
-		"ShowRich": reflect.ValueOf(func(text, mimeType, data string) {
-			s.result = mime.Bundle{Data: map[string]any{mime.Text: demangle(text), mimeType: data}}
-			s.resSet = true
-		}),
-		"ShowBundle": reflect.ValueOf(func(text string, b mime.Bundle) {
-			if b.Data == nil {
-				b.Data = map[string]any{}
-			}
-			if _, ok := b.Data[mime.Text]; !ok {
-				b.Data[mime.Text] = demangle(text)
-			}
-			s.result, s.resSet = b, true
-		}),
-		"ShowCall": reflect.ValueOf(func(text string, v any) {
-			// yaegi lets a call with no result be assigned; what it
-			// assigns is the function itself. No value, then.
-			if rv := reflect.ValueOf(v); rv.Kind() == reflect.Func {
-				return
-			}
-			s.show(text, v)
-		}),
-	}}
-}
-
-var never = make(chan struct{})
-
-// cellDone is the channel the interrupt case added to every select waits
-// on: the calling goroutine's cell's, or one that is never ready.
-func cellDone() <-chan struct{} {
-	if c := rt.Output(); c != nil {
-		return c.Done()
-	}
-	return never
-}
-
-// repanic wraps recover() in cells, so user code cannot swallow an
-// interrupt.
-func repanic(v any) any {
-	if _, ok := v.(rt.Interrupted); ok {
-		panic(v)
-	}
-	return v
-}
-
-// clearValue is the clear builtin (Go 1.21), missing from yaegi.
-func clearValue(x any) {
-	v := reflect.ValueOf(x)
-	switch v.Kind() {
-	case reflect.Map:
-		v.Clear()
-	case reflect.Slice:
-		z := reflect.Zero(v.Type().Elem())
-		for i := 0; i < v.Len(); i++ {
-			v.Index(i).Set(z)
-		}
-	default:
-		panic(fmt.Sprintf("invalid argument: clear(%T): argument must be a map or slice", x))
-	}
-}
-
-// show receives a cell's final value, with its text as fmt prints it
-// (String and Error included). A compiled value that implements
-// mime.Bundler, or has an HTML, Markdown or SVG method, renders rich.
-func (s *Session) show(text string, v any) {
-	out := mime.Bundle{Data: map[string]any{mime.Text: demangle(text)}}
-	switch x := v.(type) {
-	case mime.Bundle:
-		out = x
-		if out.Data == nil {
-			out.Data = map[string]any{}
-		}
-	case mime.Bundler:
-		out = x.Bundle()
-		if out.Data == nil {
-			out.Data = map[string]any{}
-		}
-		if _, ok := out.Data[mime.Text]; !ok {
-			out.Data[mime.Text] = demangle(text)
-		}
-	case interface{ HTML() string }:
-		out.Data[mime.HTML] = x.HTML()
-	case interface{ Markdown() string }:
-		out.Data[mime.Markdown] = x.Markdown()
-	case interface{ SVG() string }:
-		out.Data[mime.SVG] = x.SVG()
-	}
-	s.result, s.resSet = out, true
-}
-
-// overrides replace standard-library symbols: sleeping and blocking I/O go
-// through rt, so interrupts and the emulated GIL see them.
-func overrides() yaegi.Exports {
-	return yaegi.Exports{
-		"time/time": {"Sleep": reflect.ValueOf(rt.Sleep)},
-		"net/http/http": {
-			"Get":      reflect.ValueOf(httpGet),
-			"Head":     reflect.ValueOf(httpHead),
-			"Post":     reflect.ValueOf(httpPost),
-			"PostForm": reflect.ValueOf(httpPostForm),
-		},
-		"net/net": {
-			"Dial":        reflect.ValueOf(netDial),
-			"DialTimeout": reflect.ValueOf(netDialTimeout),
-		},
-	}
-}
-
-// Execute runs one cell. It returns the cell's final value (a zero Bundle
-// if it has none) or an *Error. Cancelling ctx interrupts the cell.
-func (s *Session) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if out == nil {
-		out = discard{}
-	}
-	started := make(chan *rt.Cell, 1)
-	done := make(chan cellResult, 1)
-	s.runner().jobs <- cellJob{code: code, out: out, started: started, done: done}
-	c := <-started
-	select {
-	case r := <-done:
-		return r.b, r.err
-	case <-ctx.Done():
-	}
-	c.Interrupt()
-	select {
-	case r := <-done:
-		if r.err == nil {
-			r.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
-		}
-		return r.b, r.err
-	case <-time.After(s.opts.InterruptGrace):
-		s.abandonRunner()
-		return mime.Bundle{}, &Error{Ename: "Interrupted", Msg: "interrupted, but the cell is blocked where it cannot be stopped " +
-			"(a receive like v := <-ch, a range over a channel, or a call into compiled code); it was left waiting and the session goes on"}
-	}
-}
-
-type cellResult struct {
-	b   mime.Bundle
-	err error
-}
-
-type cellJob struct {
-	code    string
-	out     mime.Publisher
-	started chan<- *rt.Cell
-	done    chan<- cellResult
-}
-
-// A cellRunner is the goroutine that runs cells, one after another. Cells
-// run on a goroutine of their own, not Execute's caller, so that an
-// interrupted cell stuck where it cannot be stopped can be left behind.
-// One long-lived goroutine rather than one per cell: its stack has grown
-// to what interpreted code needs once, and its id is looked up once.
-type cellRunner struct {
-	jobs chan cellJob
-}
-
-func (s *Session) runner() *cellRunner {
-	if s.cells == nil {
-		r := &cellRunner{jobs: make(chan cellJob)}
-		go s.runCells(r)
-		s.cells = r
-	}
-	return s.cells
-}
-
-// Close stops the goroutine that runs the session's cells, once the
-// current cell (if any) is done. Goroutines cells started are not stopped.
-// A closed session starts a new runner if Execute is called again.
-func (s *Session) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.abandonRunner()
-}
-
-// abandonRunner leaves the current runner to its stuck cell: the next
-// cell starts a new one. The old one exits if its cell ever returns.
-func (s *Session) abandonRunner() {
-	if s.cells != nil {
-		close(s.cells.jobs)
-		s.cells = nil
-	}
-}
-
-func (s *Session) runCells(r *cellRunner) {
-	gid := rt.GoID()
-	for j := range r.jobs {
-		s.runCell(gid, j)
-	}
-}
-
-func (s *Session) runCell(gid int64, j cellJob) {
-	c := rt.BeginCellOn(gid, j.out)
-	s.cellGoroutine.Store(gid)
-	j.started <- c
-	var r cellResult
-	defer func() {
-		c.End()
-		j.done <- r
-	}()
-	r.b, r.err = s.run(c, j.code, j.out)
-}
-
-type discard struct{}
-
-func (discard) Stream(string, string)              {}
-func (discard) Display(mime.Bundle, string)        {}
-func (discard) Update(mime.Bundle, string)         {}
-func (discard) Clear(bool)                         {}
-func (discard) Input(string, bool) (string, error) { return "", mime.ErrNoStdin }
-
-// importedName reports whether a package is imported under name.
-func (s *Session) importedName(name string) bool {
-	for k := range s.imported {
-		n, p, _ := strings.Cut(k, " ")
-		if n == name || (n == "" && path.Base(strings.Trim(p, "`\"")) == name) {
-			return true
-		}
-	}
-	return false
-}
-
-// funcValue reports whether name is a func with a value companion (see
-// companionSuffix).
-func (s *Session) funcValue(name string) bool {
-	u := s.units[name]
-	return s.kind[name] == "func" && u != nil && u.companion
-}
-
-func (s *Session) known(name string) bool {
-	_, ok := s.cur[name]
-	return ok || s.poisoned[name]
-}
-
 // run preprocesses and evaluates a cell on the cell's goroutine.
-func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundle, err error) {
+func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
+	c, out := run.cell, run.Publisher
 	s.state.Lock()
 	defer s.state.Unlock()
+	s.active = run
+	defer func() { s.active = nil }()
 	s.n++
 	n := s.n
-	s.result, s.resSet = mime.Bundle{}, false
+	s.pos.setCell(n)
 	defer func() { err = explain(n, code, err) }() // yaegi's failures in go build's words (diagnose.go)
-	if err := precheck(n, code, s.known, s.importedName, s.importKeys); err != nil {
+	if err := precheck(n, code, s.decls.known, s.decls.importedName, s.importKeys); err != nil {
 		return b, err
 	}
-	if paths := autoImports(code, s.known, s.importedName); len(paths) > 0 {
+	if paths := autoImports(code, s.decls.known, s.decls.importedName); len(paths) > 0 {
 		imp := "import (\n\t\"" + strings.Join(paths, "\"\n\t\"") + "\"\n)"
-		ip, err := prepare(n, imp, s.known, s.funcValue, false)
+		ip, err := prepare(n, imp, s.decls.known, s.decls.funcValue, false)
 		if err == nil {
 			err = s.declare(ip)
 		}
@@ -485,14 +188,14 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 			return b, err
 		}
 	}
-	p, err := prepare(n, code, s.known, s.funcValue, false)
+	p, err := prepare(n, code, s.decls.known, s.decls.funcValue, false, s.chanVar)
 	if err != nil {
 		return b, err
 	}
 	for _, w := range p.warnings {
 		out.Stream("stderr", "gokernel: "+w+"\n")
 	}
-	s.forget(n)
+	s.pos.forget(n, s.i.FileSet())
 
 	if err := s.declare(p); err != nil {
 		return b, err
@@ -524,31 +227,10 @@ func (s *Session) run(c *rt.Cell, code string, out mime.Publisher) (b mime.Bundl
 			}
 		}
 	}
-	if s.resSet {
-		return s.result, nil
+	if run.resSet {
+		return run.result, nil
 	}
 	return b, nil
-}
-
-// name resolves a global name to its internal version.
-func (s *Session) nameIn(overlay map[string]string) func(string) string {
-	return func(n string) string {
-		if v, ok := overlay[n]; ok {
-			return v
-		}
-		if v, ok := s.cur[n]; ok {
-			return v
-		}
-		if s.poisoned[n] {
-			return n + mark + "0" // undefined: the cell that declared it failed
-		}
-		return n
-	}
-}
-
-func (s *Session) bump(overlay map[string]string, n string) {
-	s.ver[n]++
-	overlay[n] = n + mark + strconv.Itoa(s.ver[n])
 }
 
 // declare evaluates the cell's imports and declarations, giving redefined
@@ -570,25 +252,25 @@ func (s *Session) declare(p *plan) error {
 	for _, u := range p.units {
 		emit = append(emit, u)
 		for _, n := range u.names {
-			if u.kind == "method" {
+			if Kind(u.kind) == KindMethod {
 				continue
 			}
-			if u.kind == "var" && s.kind[n] == "var" && !s.poisoned[n] {
+			if Kind(u.kind) == KindVar && s.decls.kind[n] == KindVar && !s.decls.poisoned[n] {
 				overlay[n] = n // yaegi redeclares a variable in place
 				p.redeclared = append(p.redeclared, n)
-			} else if s.known(n) || n == "main" {
-				s.bump(overlay, n)
-				if _, ok := s.cur[n]; ok {
+			} else if s.decls.known(n) || n == "main" {
+				s.decls.bump(overlay, n)
+				if _, ok := s.decls.cur[n]; ok {
 					changed = append(changed, n)
 				}
 			} else {
 				overlay[n] = n
 			}
 		}
-		if u.kind == "method" && !inCell[u.recv] {
-			if tu := s.units[u.recv]; tu != nil && !replayed[tu] {
+		if Kind(u.kind) == KindMethod && !inCell[u.recv] {
+			if tu := s.decls.units[u.recv]; tu != nil && !replayed[tu] {
 				replayed[tu] = true
-				s.bump(overlay, u.recv)
+				s.decls.bump(overlay, u.recv)
 				changed = append(changed, u.recv)
 				emit = append(emit, tu)
 			}
@@ -601,7 +283,7 @@ func (s *Session) declare(p *plan) error {
 			ch[n] = true
 		}
 		changed = nil
-		for _, u := range s.sortedUnits() {
+		for _, u := range s.decls.sortedUnits() {
 			if replayed[u] || isCellUnit(p, u) || supersededBy(u, inCell) {
 				continue
 			}
@@ -611,7 +293,7 @@ func (s *Session) declare(p *plan) error {
 					hit = true
 				}
 			}
-			if u.kind == "method" && ch[u.recv] {
+			if Kind(u.kind) == KindMethod && ch[u.recv] {
 				hit = true
 			}
 			if !hit {
@@ -619,25 +301,25 @@ func (s *Session) declare(p *plan) error {
 			}
 			replayed[u] = true
 			emit = append(emit, u)
-			if u.kind == "method" {
-				if _, done := overlay[u.recv]; !done && s.units[u.recv] != nil {
-					tu := s.units[u.recv]
+			if Kind(u.kind) == KindMethod {
+				if _, done := overlay[u.recv]; !done && s.decls.units[u.recv] != nil {
+					tu := s.decls.units[u.recv]
 					replayed[tu] = true
 					emit = append(emit, tu)
-					s.bump(overlay, u.recv)
+					s.decls.bump(overlay, u.recv)
 					changed = append(changed, u.recv)
 				}
 				continue
 			}
 			for _, n := range u.names {
-				s.bump(overlay, n)
+				s.decls.bump(overlay, n)
 				changed = append(changed, n)
 			}
 		}
 	}
 	// A re-versioned type takes all its methods along.
-	for _, u := range s.sortedUnits() {
-		if u.kind == "method" && !replayed[u] && !isCellUnit(p, u) && !supersededBy(u, inCell) {
+	for _, u := range s.decls.sortedUnits() {
+		if Kind(u.kind) == KindMethod && !replayed[u] && !isCellUnit(p, u) && !supersededBy(u, inCell) {
 			if _, ok := overlay[u.recv]; ok && !inCellMethod(p, u.names[0]) {
 				replayed[u] = true
 				emit = append(emit, u)
@@ -648,7 +330,7 @@ func (s *Session) declare(p *plan) error {
 	var pieces []piece
 	var keys []string
 	for i, k := range p.importKey {
-		if !s.imported[k] {
+		if !s.decls.imported[k] {
 			pieces = append(pieces, p.imports[i*2], p.imports[i*2+1])
 			keys = append(keys, k)
 		}
@@ -657,21 +339,24 @@ func (s *Session) declare(p *plan) error {
 		pieces = append([]piece{{text: "import (\n"}}, pieces...)
 		pieces = append(pieces, piece{text: ")\n"})
 	}
-	sort.SliceStable(emit, func(i, j int) bool { return kindOrder(emit[i].kind) < kindOrder(emit[j].kind) })
+	sort.SliceStable(emit, func(i, j int) bool { return Kind(emit[i].kind).order() < Kind(emit[j].kind).order() })
 	for _, u := range emit {
 		pieces = append(pieces, u.pieces...)
 	}
 	if len(pieces) == 0 {
 		return nil
 	}
-	r := renderFile(fmt.Sprintf("cell%d_0", p.cell.n), "package main\n", pieces, s.nameIn(overlay))
+	r := renderFile(fmt.Sprintf("cell%d_0", p.cell.n), "package main\n", pieces, s.decls.nameIn(overlay))
 	r.keep = true
 	old := s.oldSlots(overlay)
 	if err := s.eval(r, p.cell, false); err != nil {
+		if errors.Is(err, errAbandoned) {
+			return err
+		}
 		for _, u := range p.units {
 			for _, n := range u.names {
-				if _, ok := s.cur[n]; !ok {
-					s.poisoned[n] = true
+				if _, ok := s.decls.cur[n]; !ok {
+					s.decls.poisoned[n] = true
 				}
 			}
 		}
@@ -679,27 +364,27 @@ func (s *Session) declare(p *plan) error {
 	}
 	p.oldSlots, p.overlay = old, overlay
 	for _, k := range keys {
-		s.imported[k] = true
+		s.decls.imported[k] = true
 	}
 	for n, v := range overlay {
-		s.cur[n] = v
-		delete(s.poisoned, n)
+		s.decls.cur[n] = v
+		delete(s.decls.poisoned, n)
 	}
 	for _, u := range p.units {
-		if u.kind == "method" {
+		if Kind(u.kind) == KindMethod {
 			for _, m := range richMethods {
 				if strings.HasSuffix(u.names[0], "."+m.name) {
-					s.rich[m.name] = true
+					s.decls.rich[m.name] = true
 				}
 			}
 		}
 		for _, n := range u.names {
-			s.kind[n] = u.kind
-			if u.kind == "var" {
-				delete(s.units, n) // a variable keeps its value: never replayed
+			s.decls.kind[n] = Kind(u.kind)
+			if Kind(u.kind) == KindVar {
+				delete(s.decls.units, n) // a variable keeps its value: never replayed
 				continue
 			}
-			s.units[n] = u
+			s.decls.units[n] = u
 		}
 	}
 	if _, ok := overlay["main"]; ok {
@@ -739,50 +424,6 @@ func inCellMethod(p *plan, key string) bool {
 	return false
 }
 
-func kindOrder(k string) int {
-	switch k {
-	case "type":
-		return 0
-	case "const":
-		return 1
-	case "func":
-		return 2
-	case "method":
-		return 3
-	}
-	return 4
-}
-
-func (s *Session) sortedUnits() []*unit {
-	seen := map[*unit]bool{}
-	var us []*unit
-	keys := make([]string, 0, len(s.units))
-	for k := range s.units {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if u := s.units[k]; !seen[u] {
-			seen[u] = true
-			us = append(us, u)
-		}
-	}
-	return us
-}
-
-// richMethods are the methods that make a value whose type a cell
-// declares render rich as a cell's final value, in order of preference.
-// Compiled types are found by show's type switch; interpreted values lose
-// their methods on the way to compiled code (yaegi builds their types with
-// reflect, without methods), and yaegi's interface assertions on them
-// fail, so the session calls the method in the cell itself.
-var richMethods = []struct{ name, call string }{
-	{"Bundle", mark + ".ShowBundle(" + mark + "fmt.Sprint(" + mark + "v), " + mark + "v.Bundle())\n"},
-	{"HTML", mark + ".ShowRich(" + mark + "fmt.Sprint(" + mark + "v), \"" + mime.HTML + "\", " + mark + "v.HTML())\n"},
-	{"SVG", mark + ".ShowRich(" + mark + "fmt.Sprint(" + mark + "v), \"" + mime.SVG + "\", " + mark + "v.SVG())\n"},
-	{"Markdown", mark + ".ShowRich(" + mark + "fmt.Sprint(" + mark + "v), \"" + mime.Markdown + "\", " + mark + "v.Markdown())\n"},
-}
-
 // showRich runs a final-value step as ǂv := expr; ǂ.ShowRich(..., ǂv.HTML())
 // for each rich method some cell type has, until one compiles (the
 // value's type has that method). It reports whether one did, and the
@@ -792,7 +433,7 @@ func (s *Session) showRich(p *plan, st step, fname, header string, name func(str
 		return false, nil
 	}
 	for _, m := range richMethods {
-		if !s.rich[m.name] {
+		if !s.decls.rich[m.name] {
 			continue
 		}
 		pieces := append(append([]piece(nil), st.value...), piece{text: "; " + m.call}, piece{text: "}\n"})
@@ -808,8 +449,8 @@ func (s *Session) showRich(p *plan, st step, fname, header string, name func(str
 func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	overlay := map[string]string{}
 	for _, n := range st.names {
-		if kd, ok := s.kind[n]; (ok && kd != "var") || s.poisoned[n] {
-			s.bump(overlay, n)
+		if kd, ok := s.decls.kind[n]; (ok && kd != KindVar) || s.decls.poisoned[n] {
+			s.decls.bump(overlay, n)
 		} else {
 			overlay[n] = n
 		}
@@ -820,29 +461,29 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 		header = "package main\nfunc main() {\n"
 	}
 	tail := "}\n"
-	if done, err := s.showRich(p, st, fname, header, s.nameIn(overlay)); done {
+	if done, err := s.showRich(p, st, fname, header, s.decls.nameIn(overlay)); done {
 		return err
 	}
 	old := s.oldSlots(overlay)
 	pieces := append(append([]piece(nil), st.pieces...), piece{text: tail})
-	r := renderFile(fname, header, pieces, s.nameIn(overlay))
+	r := renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 	err := s.eval(r, p.cell, st.vars)
 	if err != nil && st.plain != nil && isCompile(err) {
 		// The final expression may be a call with no value: run it as a statement.
 		pieces = append(append([]piece(nil), st.plain...), piece{text: tail})
-		r = renderFile(fname, header, pieces, s.nameIn(overlay))
+		r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 		err = s.eval(r, p.cell, false)
 	}
 	if err != nil && isNilType(err) {
 		// yaegi panics on range over an int variable: rewrite such loops and retry.
-		if p2, perr := prepare(p.cell.n, p.cell.src, s.known, s.funcValue, true); perr == nil && k < len(p2.steps) {
+		if p2, perr := prepare(p.cell.n, p.cell.src, s.decls.known, s.decls.funcValue, true, s.chanVar); perr == nil && k < len(p2.steps) {
 			st2 := p2.steps[k]
 			pieces = append(append([]piece(nil), st2.pieces...), piece{text: tail})
-			r = renderFile(fname, header, pieces, s.nameIn(overlay))
+			r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 			err = s.eval(r, p.cell, st.vars)
 			if err != nil && st2.plain != nil && isCompile(err) {
 				pieces = append(append([]piece(nil), st2.plain...), piece{text: tail})
-				r = renderFile(fname, header, pieces, s.nameIn(overlay))
+				r = renderFile(fname, header, pieces, s.decls.nameIn(overlay))
 				err = s.eval(r, p.cell, false)
 			}
 		}
@@ -850,8 +491,8 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	if err != nil {
 		if st.vars && isCompile(err) {
 			for _, n := range st.names {
-				if _, ok := s.cur[n]; !ok {
-					s.poisoned[n] = true
+				if _, ok := s.decls.cur[n]; !ok {
+					s.decls.poisoned[n] = true
 				}
 			}
 		}
@@ -863,10 +504,8 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 	}
 	sort.Strings(redeclared)
 	for n, v := range overlay {
-		s.cur[n] = v
-		s.kind[n] = "var"
-		delete(s.poisoned, n)
-		delete(s.units, n)
+		s.decls.define(n, v, KindVar)
+		delete(s.decls.units, n)
 	}
 	s.follow(c, p.cell, redeclared, old, overlay)
 	return nil
@@ -904,6 +543,8 @@ func isNilType(err error) bool {
 func (s *Session) evalRaw(name, src string) error {
 	cs := &cellSrc{src: src, segs: []seg{{0, 0, len(src)}}}
 	r := &rendered{name: name, src: src, starts: []int{0}, pieces: []piece{{text: src, cell: cs}}, keep: true}
+	s.state.Lock()
+	defer s.state.Unlock()
 	return s.eval(r, cs, false)
 }
 
@@ -912,12 +553,7 @@ func (s *Session) evalRaw(name, src string) error {
 func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	// File ids cycle, so line numbers stay under go/scanner's limit for
 	// line directives (1<<30); a reused id's old position map goes.
-	s.nextFile = s.nextFile%maxFiles + 1
-	id := s.nextFile
-	s.files[id] = r
-	if !r.keep {
-		s.recent = append(s.recent, id)
-	}
+	id := s.pos.add(r)
 	// Every file is named _.go for yaegi, whose imports are scoped by file
 	// name (so the prelude's and the cells' imports are seen by every
 	// later cell); a line directive makes its lines unique instead:
@@ -945,32 +581,48 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		node = f.Decls[len(f.Decls)-1].(*ast.FuncDecl).Body
 	}
 	if len(f.Imports) > 0 {
-		s.frame.trim()
+		s.frame.Trim()
 	}
-	from := s.frame.len()
+	from := s.frame.Len()
 	prog, cerr := s.i.CompileAST(node)
 	if cerr != nil {
 		return s.compileErr(cerr.Error(), cs)
 	}
-	dropDebugTrees(s.i)
-	s.frame.grow()
-	gid := s.cellGoroutine.Load()
-	if gid == 0 { // the prelude, on NewSession's caller
+	yaegiframe.DropDebugTrees(s.i)
+	s.frame.Grow()
+	run := s.active
+	var gid int64
+	if run != nil {
+		gid = run.gid
+	} else { // the prelude, on NewSession's caller
 		gid = rt.GoID()
 	}
-	s.takeTrace(gid)
-	_, xerr := s.execProg(prog, id, r.keep)
+	s.traces.take(gid)
+	// The cell's code runs without the lock (yaegi's Execute holds none
+	// of its own while running either: its mutex guards compilation and
+	// resizing the global frame). An abandoned cell is left inside
+	// Execute; if it ever comes back it finds it was abandoned and leaves
+	// the tables alone, as the session has moved on.
+	var xerr error
+	func() {
+		s.state.Unlock()
+		defer s.state.Lock() // also when the code calls runtime.Goexit
+		_, xerr = s.execProg(prog, id, r.keep)
+	}()
+	if run != nil && run.abandoned.Load() {
+		return errAbandoned
+	}
 	if xerr == nil {
 		if len(f.Imports) == 0 {
 			// (A file that imports from source also made the slots of
 			// the imported packages' variables.)
-			s.freeTemps(f, from, s.frame.len())
+			s.freeTemps(f, from, s.frame.Len())
 		}
 		return nil
 	}
 	var yp yaegi.Panic
 	if errors.As(xerr, &yp) {
-		return s.panicError(yp.Value, s.takeTrace(gid))
+		return s.panicError(yp.Value, s.traces.take(gid))
 	}
 	return s.compileErr(xerr.Error(), cs)
 }
@@ -981,8 +633,8 @@ func (s *Session) compileErr(msg string, cs *cellSrc) error {
 		return &Error{Ename: "CompileError", Msg: demangle(msg)}
 	}
 	rest := strings.TrimPrefix(msg[m[1]:], ": ")
-	rest = demangle(filePos.ReplaceAllStringFunc(rest, s.mapPos))
-	if r, line, col := s.fileOf(msg[m[2]:m[3]], msg[m[4]:m[5]]); r != nil {
+	rest = demangle(filePos.ReplaceAllStringFunc(rest, s.pos.mapPos))
+	if r, line, col := s.pos.fileOf(msg[m[2]:m[3]], msg[m[4]:m[5]]); r != nil {
 		if c, l, cc := r.position(line, col); c != nil {
 			if c == cs {
 				return compileError("CompileError", c, l, cc, rest)
@@ -993,50 +645,23 @@ func (s *Session) compileErr(msg string, cs *cellSrc) error {
 	return &Error{Ename: "CompileError", Msg: rest}
 }
 
-// lineBase separates files in yaegi's line numbers (see eval).
-const (
-	lineBase = 10000 // lines per file, at most
-	maxFiles = 100000
-)
-
-// filePos finds yaegi positions of our files: "300002:15".
-var filePos = regexp.MustCompile(`(?:_\.go:)?\b(\d{5,})(?::(\d+))?\b`)
-
-func (s *Session) fileOf(lineStr, colStr string) (*rendered, int, int) {
-	line, _ := strconv.Atoi(lineStr)
-	col, _ := strconv.Atoi(colStr)
-	r := s.files[line/lineBase]
-	return r, line % lineBase, col
-}
-
-// mapPos rewrites "300002:15" as "line 2:15" (or "cell 3, line 2:15" for
-// code from another cell).
-func (s *Session) mapPos(pos string) string {
-	m := filePos.FindStringSubmatch(pos)
-	r, line, col := s.fileOf(m[1], m[2])
-	if r == nil {
-		return pos
-	}
-	if c, l, cc := r.position(line, col); c != nil {
-		if c.n == s.n || c.n == 0 {
-			return fmt.Sprintf("line %d:%d", l, cc)
-		}
-		return fmt.Sprintf("cell %d, line %d:%d", c.n, l, cc)
-	}
-	return pos
-}
-
 var frameLine = regexp.MustCompile(`^(?:_\.go:)?(\d+(?::\d+)?): panic: (.*)$`)
 
 func (s *Session) panicError(v any, frames []string) error {
 	if _, ok := v.(rt.Interrupted); ok {
 		return &Error{Ename: "Interrupted", Msg: "interrupted"}
 	}
+	if _, ok := v.(goexitPanic); ok {
+		return goexitError(s.goexitWhere(frames))
+	}
 	msg := demangle(fmt.Sprint(v))
 	if e, ok := v.(error); ok {
 		msg = demangle(e.Error())
 	}
 	e := &Error{Ename: "panic", Msg: msg, Trace: []string{"panic: " + msg, "", "goroutine stack (innermost first):"}}
+	if k, ok := v.(interface{ Kind() string }); ok { // rt.Deadlock, rt.RecursionError
+		e.Ename, e.Trace[0] = k.Kind(), k.Kind()+": "+msg
+	}
 	for _, f := range frames {
 		m := frameLine.FindStringSubmatch(f)
 		if m == nil {
@@ -1047,10 +672,15 @@ func (s *Session) panicError(v any, frames []string) error {
 		if fn == "init" || fn == "main" {
 			fn = "cell"
 		}
-		e.Trace = append(e.Trace, fmt.Sprintf("  %s  in %s", s.mapPos(m[1]), demangle(fn)))
+		e.Trace = append(e.Trace, fmt.Sprintf("  %s  in %s", s.pos.mapPos(m[1]), demangle(fn)))
 	}
 	if len(frames) == 0 {
 		e.Trace = e.Trace[:1]
+	}
+	if r, ok := v.(*rt.RecursionError); ok && len(e.Trace) > 3 { // name the function that recursed
+		r.Frame = strings.TrimSpace(e.Trace[3])
+		e.Msg = r.Error()
+		e.Trace[0] = r.Kind() + ": " + e.Msg
 	}
 	return e
 }
@@ -1058,7 +688,7 @@ func (s *Session) panicError(v any, frames []string) error {
 // goroutinePanic shows a panic in a goroutine a cell started as an error
 // under that cell (stderr stream), and keeps the session alive.
 func (s *Session) goroutinePanic(c *rt.Cell, p *rt.Panic) {
-	err := s.panicError(p.Value, s.takeTrace(rt.GoID())).(*Error)
+	err := s.panicError(p.Value, s.traces.take(rt.GoID())).(*Error)
 	text := "panic in a goroutine: " + err.Msg + "\n"
 	if len(err.Trace) > 1 {
 		text += strings.Join(err.Trace[1:], "\n") + "\n"
@@ -1066,106 +696,4 @@ func (s *Session) goroutinePanic(c *rt.Cell, p *rt.Panic) {
 	if pub := publisherOf(c); pub != nil {
 		pub.Stream("stderr", text)
 	}
-}
-
-func (s *Session) takeTrace(gid int64) []string {
-	s.traceMu.Lock()
-	defer s.traceMu.Unlock()
-	t := s.traces[gid]
-	delete(s.traces, gid)
-	return t
-}
-
-// forget drops position maps of statement files of old cells;
-// declaration files stay (their functions may still panic).
-func (s *Session) forget(n int) {
-	const keep = 64
-	kept := s.recent[:0]
-	for _, id := range s.recent {
-		if r := s.files[id]; r != nil && r.cell < n-keep {
-			delete(s.files, id)
-			if r.tf != nil {
-				// Its line table, kept by yaegi's FileSet forever otherwise
-				// (see dropDebugTrees).
-				s.i.FileSet().RemoveFile(r.tf)
-			}
-			continue
-		}
-		kept = append(kept, id)
-	}
-	s.recent = kept
-}
-
-func publisherOf(c *rt.Cell) mime.Publisher {
-	if c == nil {
-		c = rt.Last()
-	}
-	if c == nil {
-		return nil
-	}
-	p, _ := c.Value.(mime.Publisher)
-	return p
-}
-
-// router sends what cells print to the Publisher of the writing
-// goroutine's cell.
-type router struct {
-	s    *Session
-	name string
-}
-
-func (r *router) Write(p []byte) (int, error) {
-	if pub := publisherOf(rt.Output()); pub != nil {
-		pub.Stream(r.name, string(p))
-	}
-	return len(p), nil
-}
-
-// filter keeps yaegi's own panic-frame diagnostics ("3:15: panic:
-// main.f(...)") out of the cell's stderr and keeps them for the traceback.
-type filter struct {
-	s *Session
-	w io.Writer
-}
-
-func (f *filter) Write(p []byte) (int, error) {
-	line := strings.TrimSuffix(string(p), "\n")
-	if !strings.Contains(line, "\n") && frameLine.MatchString(line) {
-		gid := rt.GoID()
-		f.s.traceMu.Lock()
-		if t := f.s.traces[gid]; len(t) < 64 {
-			f.s.traces[gid] = append(t, line)
-		}
-		f.s.traceMu.Unlock()
-		return len(p), nil
-	}
-	return f.w.Write(p)
-}
-
-// stdinReader reads os.Stdin and fmt.Scan* input through the cell's
-// Publisher.Input (an input_request to the frontend).
-type stdinReader struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (r *stdinReader) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.buf) == 0 {
-		pub := publisherOf(rt.Current())
-		if pub == nil {
-			return 0, io.EOF
-		}
-		done := rt.Blocking()
-		line, err := pub.Input("", false)
-		done()
-		if err != nil {
-			return 0, fmt.Errorf("interp: reading stdin: %w", err)
-		}
-		r.buf = []byte(line + "\n")
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
 }

@@ -183,7 +183,7 @@ func (k *Kernel) shutdownRequest(_ context.Context, r *request) {
 	// ipykernel also broadcasts it, so every client learns of the shutdown.
 	k.publish(r.msg.Header, msgShutdownReply, reply)
 	k.requestShutdown(req.Restart)
-	k.Interrupt()
+	k.interrupt(false)
 }
 
 func (k *Kernel) interruptRequest(_ context.Context, r *request) {

@@ -213,7 +213,7 @@ func (k *Kernel) run(ctx context.Context) (bool, error) {
 		err = ErrShutdown
 	}
 	stop()
-	k.Interrupt()
+	k.interrupt(false)
 	select {
 	case <-shellDone:
 	case <-time.After(graceful):
@@ -229,8 +229,15 @@ func (k *Kernel) run(ctx context.Context) (bool, error) {
 }
 
 // Interrupt cancels the running cell's context, as interrupt_request does.
-// The binary calls it on SIGINT. It does nothing when no cell runs.
-func (k *Kernel) Interrupt() {
+// The binary calls it on SIGINT. The evaluator is told even when no cell
+// runs: the worker restarts an interpreter whose abandoned cell still runs
+// on an interrupt between cells (see interp/worker, "Interrupt").
+func (k *Kernel) Interrupt() { k.interrupt(true) }
+
+// interrupt cancels the running cell, if any, and tells an evaluator that
+// wants to know about interrupts: every time when always is set, otherwise
+// only when a cell was running (Close, which must not restart anything).
+func (k *Kernel) interrupt(always bool) {
 	k.execMu.Lock()
 	running := k.cancelExec != nil
 	if running {
@@ -240,7 +247,7 @@ func (k *Kernel) Interrupt() {
 	// A context is cancelled only once, but an evaluator may act on every
 	// interrupt (the worker restarts an interpreter stuck in a wait it
 	// cannot break on the second one), so it is told each time.
-	if i, ok := k.ev.(interface{ Interrupt() }); ok && running {
+	if i, ok := k.ev.(interface{ Interrupt() }); ok && (running || always) {
 		i.Interrupt()
 	}
 }
@@ -250,7 +257,7 @@ func (k *Kernel) Interrupt() {
 func (k *Kernel) Close() error {
 	k.closeOnce.Do(func() {
 		close(k.closed)
-		k.Interrupt()
+		k.interrupt(false)
 		k.closeSockets()
 	})
 	return nil

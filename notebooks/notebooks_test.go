@@ -19,8 +19,11 @@ type notebook struct {
 		LanguageInfo map[string]any `json:"language_info"`
 	} `json:"metadata"`
 	Cells []struct {
-		CellType       string          `json:"cell_type"`
-		ID             string          `json:"id"`
+		CellType string `json:"cell_type"`
+		ID       string `json:"id"`
+		Metadata struct {
+			Tags []string `json:"tags"`
+		} `json:"metadata"`
 		Source         json.RawMessage `json:"source"`
 		Outputs        []any           `json:"outputs"`
 		ExecutionCount *int            `json:"execution_count"`
@@ -80,6 +83,10 @@ func TestLint(t *testing.T) {
 			}
 			ids := map[string]bool{}
 			code := 0
+			slash := filepath.ToSlash(p)
+			if strings.HasPrefix(slash, "lessons/") || strings.HasPrefix(slash, "experiments/") {
+				checkParameters(t, nb)
+			}
 			for i, c := range nb.Cells {
 				if c.ID == "" || ids[c.ID] {
 					t.Errorf("cell %d: missing or duplicate id %q", i, c.ID)
@@ -100,4 +107,39 @@ func TestLint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkParameters: the first code cell of a lesson or experiment is its
+// parameters cell, tagged "parameters" as papermill expects, so that
+// `gokernel execute -p name=value` (and the notebook tests) can inject
+// sizes after it; and a stored notebook has no injected cell.
+func checkParameters(t *testing.T, nb notebook) {
+	t.Helper()
+	first := true
+	for i, c := range nb.Cells {
+		tags := strings.Join(c.Metadata.Tags, ",")
+		if strings.Contains(tags, "injected-parameters") {
+			t.Errorf("cell %d: an injected-parameters cell is stored; remove it", i)
+		}
+		if c.CellType != "code" {
+			continue
+		}
+		if first {
+			first = false
+			if !hasTag(c.Metadata.Tags, "parameters") {
+				t.Errorf("cell %d: the first code cell must be tagged \"parameters\" and hold the sizes", i)
+			}
+		} else if hasTag(c.Metadata.Tags, "parameters") {
+			t.Errorf("cell %d: a second cell tagged \"parameters\"", i)
+		}
+	}
+}
+
+func hasTag(tags []string, tag string) bool {
+	for _, t := range tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }

@@ -57,7 +57,15 @@ type Options struct {
 	Worker string
 	// Argv0 is the command kernel.json runs when Binary is "": an absolute path.
 	Argv0 string
+	// MemoryLimit is the interpreter's memory limit, a size such as "2GiB",
+	// written into kernel.json's env as GOKERNEL_MEMORY_LIMIT (see package
+	// interp/worker). "" means none.
+	MemoryLimit string
 }
+
+// EnvMemoryLimit is the variable kernel.json sets for Options.MemoryLimit
+// (worker.EnvMemoryLimit; not imported, so this package stays small).
+const EnvMemoryLimit = "GOKERNEL_MEMORY_LIMIT"
 
 func (o Options) name() string {
 	if o.Name == "" {
@@ -88,7 +96,12 @@ type Spec struct {
 
 // NewSpec returns the kernel.json content for a kernel started as argv0.
 func NewSpec(o Options, argv0 string) Spec {
+	var env map[string]string
+	if o.MemoryLimit != "" {
+		env = map[string]string{EnvMemoryLimit: o.MemoryLimit}
+	}
 	return Spec{
+		Env: env,
 		// "kernel" is the subcommand; Jupyter substitutes {connection_file}.
 		Argv:        []string{argv0, "kernel", "-f", "{connection_file}"},
 		DisplayName: o.displayName(),

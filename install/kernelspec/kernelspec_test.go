@@ -124,3 +124,13 @@ func TestInstallRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestMemoryLimitEnv(t *testing.T) {
+	if s := NewSpec(Options{}, "/k"); s.Env != nil {
+		t.Fatalf("no limit: env %v", s.Env)
+	}
+	s := NewSpec(Options{MemoryLimit: "2GiB"}, "/k")
+	if s.Env[EnvMemoryLimit] != "2GiB" {
+		t.Fatalf("env %v", s.Env)
+	}
+}

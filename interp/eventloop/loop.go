@@ -96,6 +96,7 @@ type Loop struct {
 	rec  *timeline.Recorder
 	exec Executor
 	lane *threading.Lane
+	runs int // Runs begun; l.mu
 
 	mu       sync.Mutex
 	ready    []*Task
@@ -166,6 +167,14 @@ func (l *Loop) Run(main Coro) (any, error) {
 		return nil, errors.New("eventloop: this loop is already running")
 	}
 	l.running = true
+	if l.runs > 0 {
+		// a new run: the timeline and counters show this one alone, not a
+		// warm-up run under it (asyncio.run makes a new loop each time)
+		l.rec.Reset()
+		l.rec.Lane(l.lane.Name())
+		clear(l.stats)
+	}
+	l.runs++
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()

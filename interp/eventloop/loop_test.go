@@ -286,3 +286,42 @@ func TestInterruptCancelsTasks(t *testing.T) {
 		t.Errorf("%d of 3 sleeping tasks unwound", unwound.Load())
 	}
 }
+
+// A task waiting in gather is drawn as "awaiting gather", not as the
+// blocked kind of a stalled loop; a second Run shows alone.
+func TestGatherKindAndOneRun(t *testing.T) {
+	l := eventloop.New(eventloop.Options{})
+	nap := func(t *eventloop.Task) (any, error) { t.Sleep(2 * time.Millisecond); return nil, nil }
+	stall := func(t *eventloop.Task) (any, error) { t.BlockingSleep(2 * time.Millisecond); return nil, nil }
+	run := func() {
+		if _, err := l.Run(func(t *eventloop.Task) (any, error) { return t.Gather(nap, stall) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run() // a warm-up
+	run()
+	kinds := map[string]map[string]bool{}
+	for _, s := range l.Recorder().Spans() {
+		if kinds[s.Lane] == nil {
+			kinds[s.Lane] = map[string]bool{}
+		}
+		kinds[s.Lane][s.Kind] = true
+		if s.Kind == timeline.AwaitingGather && s.Label != "awaiting gather" {
+			t.Errorf("gather span labelled %q", s.Label)
+		}
+	}
+	lanes := l.Recorder().Lanes()
+	if len(lanes) != 4 { // the loop and this run's three tasks
+		t.Errorf("lanes %v: want the loop and one run's three tasks", lanes)
+	}
+	main := lanes[1]
+	if !kinds[main][timeline.AwaitingGather] || kinds[main][timeline.Blocked] {
+		t.Errorf("%s (in gather) drawn as %v, want %q and not %q", main, kinds[main], timeline.AwaitingGather, timeline.Blocked)
+	}
+	if !kinds["event loop"][timeline.Blocked] {
+		t.Errorf("the stalled loop has no %q span: %v", timeline.Blocked, kinds["event loop"])
+	}
+	if timeline.AwaitingGather == timeline.Blocked || timeline.Awaiting == timeline.Blocked {
+		t.Error("awaiting kinds must differ from blocked")
+	}
+}

@@ -233,10 +233,17 @@ func (t *Task) Await(u *Task) (any, error) {
 	if u == t {
 		return nil, fmt.Errorf("eventloop: task %s cannot await itself", t.name)
 	}
+	return t.await(u, timeline.Awaiting, "await "+u.name)
+}
+
+// await suspends t until u is done, drawn on the timeline as kind: a task
+// awaiting is not a stalled loop (the loop runs the others meanwhile), so
+// it has a kind and colour of its own.
+func (t *Task) await(u *Task, kind, label string) (any, error) {
 	if t.waitOn(u, 0) {
 		return u.val, u.err
 	}
-	t.suspend(timeline.Blocked, "await "+u.name)
+	t.suspend(kind, label)
 	return u.Result()
 }
 
@@ -273,8 +280,12 @@ func (t *Task) Gather(cs ...Coro) ([]any, error) {
 func (t *Task) GatherTasks(ts ...*Task) ([]any, error) {
 	out := make([]any, len(ts))
 	var first error
+	t.mustRun("Gather")
 	for i, u := range ts {
-		v, err := t.Await(u)
+		if u == t {
+			return out, fmt.Errorf("eventloop: task %s cannot gather itself", t.name)
+		}
+		v, err := t.await(u, timeline.AwaitingGather, "awaiting gather")
 		out[i] = v
 		if err != nil && first == nil {
 			first = err
@@ -297,7 +308,7 @@ func (t *Task) WaitTask(u *Task, d time.Duration) (any, error) {
 	if t.waitOn(u, max(d, 1)) { // d ≤ 0 times out at once, as asyncio does
 		return u.val, u.err
 	}
-	m := t.suspend(timeline.Blocked, "wait_for "+u.name)
+	m := t.suspend(timeline.Awaiting, "wait_for "+u.name)
 	if m.timer {
 		u.Cancel()
 		t.Await(u)

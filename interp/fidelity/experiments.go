@@ -90,12 +90,12 @@ func goPair(fns []func()) func(i int) (serial, threads, gor float64) {
 func ratioRows(exp, threadsLabel string, py, model side, note string) []row {
 	pr, gr := median(py.ratio), median(model.ratio)
 	return []row{
-		{exp: exp, metric: "serial", py: median(py.serial), model: median(model.serial), unit: "s", note: note},
-		{exp: exp, metric: threadsLabel, py: median(py.threads), model: median(model.threads), unit: "s"},
-		{exp: exp, metric: threadsLabel + " / serial", py: pr, model: gr, unit: "x", check: "ratio15", ok: within(gr, pr, 0.15),
+		{exp: exp, metric: "serial", py: median(py.serial), model: median(model.serial), unit: "s", info: true, note: note},
+		{exp: exp, metric: threadsLabel, py: median(py.threads), model: median(model.threads), unit: "s", info: true},
+		{exp: exp, metric: threadsLabel + " / serial", py: pr, model: gr, unit: "x", band: "±15 %", ok: within(gr, pr, 0.15),
 			note: fmt.Sprintf("median of %d back-to-back ratios, alternating CPython and Go runs; they ranged CPython %s, model %s",
 				len(py.ratio), spread(py.ratio), spread(model.ratio))},
-		{exp: exp, metric: "goroutines / serial", py: math.NaN(), model: median(model.gor), unit: "x"},
+		{exp: exp, metric: "goroutines / serial", py: math.NaN(), model: median(model.gor), unit: "x", info: true},
 	}
 }
 
@@ -203,63 +203,6 @@ func primes4(e *env) ([]row, error) {
 		fmt.Sprintf("4 calls, timeit number=3; one call: CPython %.3f s, Go repeats count_primes(15000) %d times to match", t.Seconds, k)), nil
 }
 
-func convoy(e *env) ([]row, error) {
-	intervals := []float64{0.005, 0.001}
-	waits, wait := 100, 0.001
-	if e.quick {
-		waits = 40
-	}
-	var py map[string]struct{ Mean, Median float64 }
-	if err := e.python("convoy", map[string]any{"intervals": intervals, "waits": waits, "wait": wait}, &py); err != nil {
-		return nil, err
-	}
-	w := time.Duration(wait * float64(time.Second))
-	// the model's own sleep overshoot, measured alone
-	var alone float64
-	for range waits {
-		alone += seconds(func() { time.Sleep(w) }) - wait
-	}
-	alone /= float64(waits)
-	// medians: on a shared machine a few waits are late by whole scheduler
-	// time slices, on both sides, and would dominate a mean
-	var rows []row
-	lat := map[float64]float64{}
-	for _, iv := range intervals {
-		g := gil.New(gil.Options{SwitchInterval: time.Duration(iv * float64(time.Second))})
-		var lats []float64
-		stop := make(chan struct{})
-		g.Go("cpu", func() {
-			for {
-				rt.Tick()
-				select {
-				case <-stop:
-					return
-				default:
-				}
-			}
-		})
-		g.Go("io", func() {
-			for range waits {
-				lats = append(lats, seconds(func() { rt.Sleep(w) })-wait)
-			}
-			close(stop)
-		})
-		g.JoinAll()
-		sort.Float64s(lats)
-		lat[iv] = lats[len(lats)/2]
-		key := strconv.FormatFloat(iv, 'f', -1, 64)
-		ok := lat[iv] >= 0.7*iv && lat[iv] <= 1.5*iv+alone
-		rows = append(rows, row{exp: "convoy", metric: fmt.Sprintf("I/O thread's wait for the GIL, interval %g ms", iv*1000),
-			py: py[key].Mean, model: lat[iv], unit: "ms", check: "convoy", ok: ok})
-	}
-	shrinks := lat[0.001] < lat[0.005]
-	rows = append(rows, row{exp: "convoy", metric: "wait shrinks with the interval (1 ms vs 5 ms)",
-		py: py["0.001"].Median / py["0.005"].Median, model: lat[0.001] / lat[0.005], unit: "x", check: "shrinks", ok: shrinks,
-		note: fmt.Sprintf("median extra delay after each of the %d %g ms sleeps next to a CPU-bound thread; a sleep alone overshoots by %.2f ms (CPython %.2f ms)",
-			waits, wait*1000, alone*1000, py["alone"].Mean*1000)})
-	return rows, nil
-}
-
 func delay(e *env) ([]row, error) {
 	u := 0.2
 	if e.quick {
@@ -330,10 +273,10 @@ func delay(e *env) ([]row, error) {
 	var rows []row
 	for _, n := range names {
 		rows = append(rows, row{exp: "delay_message", metric: n.label, py: py[n.key], model: model[n.key], unit: "s",
-			check: "within2", ok: within(model[n.key], py[n.key], 0.02)})
+			band: "±2 %", ok: within(model[n.key], py[n.key], 0.02)})
 	}
 	rows = append(rows, row{exp: "delay_message", metric: "2 goroutine threads", py: py["threads"], model: gor, unit: "s",
-		check: "within2", ok: within(gor, py["threads"], 0.02),
+		band: "±2 %", ok: within(gor, py["threads"], 0.02),
 		note: fmt.Sprintf("u = %g s (the article's seconds scaled down); CPython threads on the left", u)})
 	rows[0].note = fmt.Sprintf("u = %g s: the article's delays (2 s, 3 s; 1..5 s) scaled by %g", u, u)
 	return rows, nil
@@ -376,11 +319,15 @@ func httpIO(e *env) ([]row, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	return []row{
+	rows := []row{
 		{exp: "HTTP /delay x4", metric: "serial", py: py["serial"], model: serial, unit: "s", note: fmt.Sprintf("GET /delay/%g on the loopback server (httpbin.org/delay/1 in the article)", d)},
 		{exp: "HTTP /delay x4", metric: "4 GIL threads", py: py["threads"], model: threads, unit: "s"},
 		{exp: "HTTP /delay x4", metric: "4 asyncio tasks", py: py["tasks"], model: tasks, unit: "s"},
-	}, nil
+	}
+	for i := range rows {
+		rows[i].band, rows[i].ok = "±2 %", within(rows[i].model, rows[i].py, 0.02)
+	}
+	return rows, nil
 }
 
 func race(e *env) ([]row, error) {
@@ -440,20 +387,20 @@ func race(e *env) ([]row, error) {
 	}
 
 	rows := []row{
-		{exp: "read-sleep-write", metric: "final value, 2 threads, no lock", py: py["threads"], model: update(false)},
+		{exp: "read-sleep-write", metric: "final value, 2 threads, no lock (pause between read and write)", py: py["threads"], model: update(false)},
 		{exp: "read-sleep-write", metric: "final value, 2 threads, Lock", py: py["threads_lock"], model: update(true)},
 		{exp: "read-sleep-write", metric: "final value, 2 asyncio tasks", py: py["tasks"], model: float64(ac.Value())},
 	}
 	for i := range rows {
-		rows[i].check, rows[i].ok = "equal", rows[i].py == rows[i].model
+		rows[i].band, rows[i].ok = "same", rows[i].py == rows[i].model
 	}
 	lp, lc := lost(false), lost(true)
 	rows = append(rows,
 		row{exp: "increments", metric: "lost, 2 threads: v=c; c=v+1", py: py["lost_plain"], model: lp,
-			check: "same-sign", ok: (lp > 0) == (py["lost_plain"] > 0),
+			band: "both lose or neither", ok: (lp > 0) == (py["lost_plain"] > 0),
 			note: fmt.Sprintf("CPython: 2x%d increments; Go: as many as it makes in the same time (at least 100 ms). No checkpoint between the read and the write (3.11 checks the eval breaker at back-edges and calls): nothing lost", n)},
 		row{exp: "increments", metric: "lost, 2 threads: v=c; f(); c=v+1", py: py["lost_call"], model: lc,
-			check: "same-sign", ok: (lc > 0) == (py["lost_call"] > 0),
+			band: "both lose or neither", ok: (lc > 0) == (py["lost_call"] > 0),
 			note: fmt.Sprintf("a call between the read and the write is a checkpoint: a switch there loses the other thread's whole time slice of updates (model: %d GIL switches)", switches[true])},
 	)
 	return rows, nil

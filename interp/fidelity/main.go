@@ -1,35 +1,37 @@
-// Command fidelity runs each of the articles' experiments in CPython (the
-// python3 on PATH, running experiments.py beside this file) and under the
-// matching Go model, side by side in one run, and prints both with their
-// ratios and whether the model is within its acceptance band:
+// Command fidelity runs each of the articles' experiments and mechanisms
+// in CPython (the python3 on PATH, running package mech's
+// experiments.py) and under the matching Go model, side by side in one
+// run, interleaved where timings are compared, and judges every row
+// against CPython's figure from that same run:
 //
-//	go run ./interp/fidelity            # about two minutes
-//	go run ./interp/fidelity -quick     # smaller sizes, one repeat
-//	go run ./interp/fidelity -only cpu2,delay
+//	go run ./interp/fidelity            # about three minutes
+//	go run ./interp/fidelity -quick     # smaller sizes, fewer repeats
+//	go run ./interp/fidelity -only slices,convoy,io
 //
-// The bands (issue 5): with the GIL model, CPU-bound ratios within ±15 % of
-// CPython's in the same run; sleep-based timings within 2 %; the convoy
-// effect (an I/O thread waits about one switch interval for the GIL next to
-// a CPU-bound thread, less when the interval is smaller); lost updates
-// exactly where CPython loses them. CPU work in Go is calibrated to take as
-// long as CPython's, so both sides switch the GIL as often.
+// The bands (issue 12): CPU-bound ratios within ±15 % of CPython's;
+// sleep-based times within ±2 %; GIL time slices within ±15 % at 5 ms and
+// ±30 % below; the convoy wait within ±30 %; an I/O request next to a
+// CPU-bound thread within ±30 % (what the thread adds, ±40 %); lost-update
+// rates within ±0.15; process start-up between CPython's fork and spawn;
+// verdicts (loses updates, the pool is slower) the same. Rows shown for
+// reference only (absolute times on sides calibrated to match, model-only
+// figures) are listed apart, not judged. It prints PASS or FAIL per row
+// and exits 1 if any row fails or an experiment cannot run.
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/gokernel/gokernel/interp/subprocess"
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/gokernel/gokernel/interp/fidelity/mech"
+	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/interp/workloads"
 )
 
@@ -37,14 +39,29 @@ import (
 type row struct {
 	exp, metric string
 	py, model   float64 // seconds, or a count when unit is ""
-	unit        string  // "s" or "" (count) or "x" (ratio)
-	check       string  // "" (info only), "ratio15", "within2", "equal", "convoy", "same-sign"
+	unit        string  // "s", "ms", "" (count), "x" (ratio), "rate"
+	band        string  // what the model must be relative to CPython's figure
 	ok          bool
+	info        bool // for reference, not judged
 	note        string
 }
 
+// fromMech turns a mech.Result into rows of experiment exp.
+func fromMech(exp string, r mech.Result) ([]row, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	var rows []row
+	for _, m := range r.Rows {
+		rows = append(rows, row{exp: exp, metric: m.Metric, py: m.CPython, model: m.Model, unit: m.Unit, band: m.Band, ok: m.OK, info: m.Info, note: m.Note})
+	}
+	if len(rows) > 0 && len(r.Notes) > 0 {
+		rows[0].note = strings.TrimSpace(strings.Join(r.Notes, " ") + " " + rows[0].note)
+	}
+	return rows, nil
+}
+
 type env struct {
-	script string
 	url    string // the loopback server, for both sides
 	quick  bool
 	repeat int
@@ -55,7 +72,7 @@ func main() {
 		subprocess.ChildMain()
 	}
 	quick := flag.Bool("quick", false, "smaller sizes and 5 repeats instead of 21 (faster, noisier)")
-	only := flag.String("only", "", "comma-separated experiments to run (cpu2,countdown,cpu_io,primes4,convoy,delay,http,race,processes)")
+	only := flag.String("only", "", "comma-separated experiments to run (cpu2,countdown,cpu_io,primes4,slices,convoy,io,delay,http,race,race_log,processes,start,pool,breakeven,shipping)")
 	flag.Parse()
 	if _, err := exec.LookPath("python3"); err != nil {
 		fmt.Fprintln(os.Stderr, "fidelity: python3 is not on PATH; nothing to compare with")
@@ -67,7 +84,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer srv.Close()
-	e := &env{script: scriptPath(), url: srv.URL, quick: *quick, repeat: 21}
+	e := &env{url: srv.URL, quick: *quick, repeat: 21}
 	if *quick {
 		e.repeat = 5
 	}
@@ -76,7 +93,9 @@ func main() {
 		run  func(*env) ([]row, error)
 	}{
 		{"cpu2", cpu2SumSquares}, {"countdown", cpu2Countdown}, {"cpu_io", cpuIO}, {"primes4", primes4},
-		{"convoy", convoy}, {"delay", delay}, {"http", httpIO}, {"race", race}, {"processes", processes},
+		{"slices", slices}, {"convoy", convoy}, {"io", ioSlowdown}, {"delay", delay}, {"http", httpIO},
+		{"race", race}, {"race_log", raceLog}, {"processes", processes}, {"start", startMethods},
+		{"pool", poolTiny}, {"breakeven", breakeven}, {"shipping", shipping},
 	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
@@ -107,15 +126,24 @@ func main() {
 	fmt.Fprintln(tw, "experiment\tmetric\tCPython\tGo model\tmodel/CPython\tband\tresult\t")
 	pass, fail := 0, 0
 	for _, r := range rows {
-		res := "info"
-		if r.check != "" {
-			if r.ok {
-				res, pass = "PASS", pass+1
-			} else {
-				res, fail = "FAIL", fail+1
-			}
+		if r.info {
+			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, fmtv(r.py, r.unit), fmtv(r.model, r.unit), ratioOf(r), bandOf(r.check), res)
+		res := "PASS"
+		if r.ok {
+			pass++
+		} else {
+			res, fail = "FAIL", fail+1
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, fmtv(r.py, r.unit), fmtv(r.model, r.unit), ratioOf(r), r.band, res)
+	}
+	tw.Flush()
+	fmt.Println("\nfor reference, not judged:")
+	tw = tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
+	for _, r := range rows {
+		if r.info {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, fmtv(r.py, r.unit), fmtv(r.model, r.unit), ratioOf(r))
+		}
 	}
 	tw.Flush()
 	fmt.Println()
@@ -140,61 +168,34 @@ func fmtv(v float64, unit string) string {
 		return fmt.Sprintf("%.2f ms", v*1000)
 	case unit == "x":
 		return fmt.Sprintf("%.2fx", v)
+	case unit == "rate":
+		return fmt.Sprintf("%.2f", v)
 	default:
 		return fmt.Sprintf("%.0f", v)
 	}
 }
 
 func ratioOf(r row) string {
-	if r.unit == "" || r.py == 0 || math.IsNaN(r.py) || math.IsNaN(r.model) {
+	if r.unit == "" || r.unit == "rate" || r.py == 0 || math.IsNaN(r.py) || math.IsNaN(r.model) {
 		return "-"
 	}
 	return fmt.Sprintf("%.3f", r.model/r.py)
-}
-
-func bandOf(check string) string {
-	return map[string]string{"ratio15": "±15 %", "within2": "±2 %", "equal": "same", "convoy": "0.7-1.5 iv",
-		"shrinks": "smaller", "same-sign": "both >0 or both 0", "near-ideal": "±20 % of ideal", "": ""}[check]
 }
 
 func within(model, py, frac float64) bool {
 	return py > 0 && math.Abs(model/py-1) <= frac
 }
 
-// scriptPath finds experiments.py beside this source file (go run) or
-// in the working directory's interp/fidelity.
-func scriptPath() string {
-	if _, file, _, ok := runtime.Caller(0); ok {
-		p := filepath.Join(filepath.Dir(file), "experiments.py")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return filepath.Join("interp", "fidelity", "experiments.py")
-}
-
 func pyVersion() string {
-	out, err := exec.Command("python3", "-c", "import sys; print(sys.version.split()[0])").Output()
-	if err != nil {
-		return "?"
+	if v := mech.PythonVersion(); v != "" {
+		return "python " + v
 	}
-	return "python " + strings.TrimSpace(string(out))
+	return "?"
 }
 
-// python runs one experiment of experiments.py and decodes its JSON.
+// python runs one experiment of mech's experiments.py.
 func (e *env) python(name string, params map[string]any, out any) error {
-	p, _ := json.Marshal(params)
-	cmd := exec.Command("python3", e.script, name, string(p))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("fidelity: python3 %s %s: %w\n%s", name, p, err, stderr.String())
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("fidelity: python3 %s: bad output %q: %w", name, b, err)
-	}
-	return nil
+	return mech.Python(name, params, out)
 }
 
 // seconds times f.

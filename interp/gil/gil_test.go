@@ -2,6 +2,7 @@ package gil_test
 
 import (
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -374,5 +375,36 @@ func TestMainThreadCompetes(t *testing.T) {
 	}
 	if rep := g.Report(); rep.Lane("MainThread").WaitingGIL == 0 {
 		t.Errorf("MainThread never waited for the GIL: %+v", rep.Lanes)
+	}
+}
+
+func TestSlicesAndConvoy(t *testing.T) {
+	s := gil.Slices(time.Millisecond, 60*time.Millisecond)
+	if len(s) < 2 {
+		t.Fatalf("two CPU-bound threads for 60 ms at a 1 ms interval switched %d times", len(s))
+	}
+	for _, d := range s {
+		if d <= 0 {
+			t.Fatalf("a slice of %v", d)
+		}
+	}
+	w := gil.ConvoyWaits(time.Millisecond, 200*time.Microsecond, 5)
+	if len(w) != 5 {
+		t.Fatalf("ConvoyWaits gave %d waits, want 5", len(w))
+	}
+	if gil.Median(nil) != 0 || gil.Median([]time.Duration{3, 1, 2}) != 2 {
+		t.Error("Median")
+	}
+}
+
+func TestString(t *testing.T) {
+	g := gil.New(gil.Options{SwitchInterval: time.Millisecond})
+	g.Go("a", func() { workloads.Countdown(1000) })
+	g.JoinAll()
+	s := g.String()
+	for _, want := range []string{"GIL threads", "switch interval 1ms", "1 threads", "switches", "a: held the GIL"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("String() = %q, want it to mention %q", s, want)
+		}
 	}
 }

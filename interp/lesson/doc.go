@@ -19,14 +19,25 @@
 // # Facts
 //
 // Fact shows a one-line verdict ("✓ emulated-GIL threads give no CPU
-// speedup: 1.02× (expected 0.75–1.25×)") and records the fact in the
+// speedup: 1.02× (expected 0.8–1.15×)") and records the fact in the
 // output's metadata under "gokernel_fact" ({"name", "value", "lo", "hi",
-// "holds"}), which the notebook tests read back from executed lessons. Bands
-// should be wide enough for a busy 2-core machine: a fact is a claim about
-// the model, not a benchmark target. FactIn does the same with another unit
-// ("s", "ms", "" for a plain count). A fact that cannot be measured (CPython
-// missing) is shown with Skip and records nothing, so it neither passes nor
-// fails.
+// "holds", "state"}), which the notebook tests read back from executed
+// lessons. FactIn does the same with another unit ("s", "ms", "" for a
+// plain count). A verdict is one of three states: the fact holds, it fails,
+// or this machine can't tell right now (Check.CantTell: "? ... can't tell
+// here now: 1.0 core free"), which is never shown as ✓. A fact that cannot
+// be measured at all (CPython missing) is shown with Skip and records
+// nothing; a CPython run that failed is a failed fact.
+//
+// # Judging
+//
+// Facts about what a model recorded (GILFacts, ParallelFacts,
+// OverlapFacts, MostAtOnce, Share) hold on a busy machine; the tests run
+// them against broken models and see them fail. Wall-clock ratios come from
+// Interleave (A B, B A, ... rounds, each ratio taken within a round) and are
+// judged by Speedup (no free core needed), ParallelSpeedup (against a Watch
+// of the parallelism on offer), and beside CPython by AgreeRatio,
+// AgreeParallel, AgreeFact and AgreeRates.
 //
 // # CPython beside the Go model
 //

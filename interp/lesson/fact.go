@@ -25,6 +25,37 @@ type Check struct {
 	Lo, Hi  float64 // the band Value must fall in, inclusive; ±Inf for an open end
 	Unit    string  // "×" (a ratio), "s", "ms", "" (a plain number) or any other unit
 	Explain string  // one or two sentences: why the fact holds
+
+	// Spread, when not empty, is shown after the value: how far the
+	// measurements it summarises lay apart ("0.97–1.06× over 6 pairs").
+	Spread string
+	// CantTell, when not empty, says why this machine cannot decide the fact
+	// right now ("1.0 core free"): the fact is shown as "? can't tell here
+	// now" and neither holds nor fails. Judge functions set it; a wrong
+	// value never turns into a ✓ this way, since Holds is then false.
+	CantTell string
+}
+
+// State is a fact's verdict: it holds, it fails, or this machine cannot
+// tell right now.
+type State string
+
+const (
+	StateHolds    State = "holds"
+	StateFails    State = "fails"
+	StateCantTell State = "cant_tell"
+)
+
+// State returns the verdict: StateCantTell when CantTell is set, else
+// StateHolds or StateFails by the band.
+func (c Check) State() State {
+	switch {
+	case c.CantTell != "":
+		return StateCantTell
+	case c.Holds():
+		return StateHolds
+	}
+	return StateFails
 }
 
 // Fact shows the verdict on a ratio (a speedup or a slowdown, shown with ×)
@@ -44,6 +75,9 @@ func Seconds(d time.Duration) float64 { return d.Seconds() }
 
 // Skip shows that a fact could not be checked here, and why. It records
 // nothing, so the notebook tests neither count it as holding nor as failing.
+// Use it only where the measurement cannot exist at all (no python3); a
+// measurement that exists but cannot decide is a Check with CantTell, and
+// one that failed (a Python program that crashed) is a failed fact.
 func Skip(name, reason string) {
 	display.Show(skipped{name: name, reason: reason})
 }
@@ -59,9 +93,13 @@ func (s skipped) Bundle() mime.Bundle {
 	return mime.Bundle{Data: map[string]any{mime.Text: s.String(), mime.HTML: h}}
 }
 
-// Holds reports whether Value lies in [Lo, Hi]. A NaN value (nothing was
-// measured) and an empty band (Lo > Hi, or a NaN bound) never hold.
+// Holds reports whether Value lies in [Lo, Hi] and the fact could be
+// decided. A NaN value (nothing was measured) and an empty band (Lo > Hi, or
+// a NaN bound) never hold.
 func (c Check) Holds() bool {
+	if c.CantTell != "" {
+		return false
+	}
 	if math.IsNaN(c.Value) || math.IsNaN(c.Lo) || math.IsNaN(c.Hi) || c.Lo > c.Hi {
 		return false
 	}
@@ -93,15 +131,22 @@ func (c Check) String() string {
 }
 
 func (c Check) verdict() string {
-	mark := "✗"
-	if c.Holds() {
-		mark = "✓"
-	}
 	name := c.Name
 	if name == "" {
 		name = "(unnamed fact)"
 	}
-	s := fmt.Sprintf("%s %s: %s (expected %s)", mark, name, formatValue(c.Value, c.Unit), c.band())
+	value := formatValue(c.Value, c.Unit)
+	if c.Spread != "" {
+		value += " (" + c.Spread + ")"
+	}
+	if c.State() == StateCantTell {
+		return fmt.Sprintf("? %s: %s — can't tell here now: %s (it would need %s)", name, value, c.CantTell, c.band())
+	}
+	mark := "✗"
+	if c.Holds() {
+		mark = "✓"
+	}
+	s := fmt.Sprintf("%s %s: %s (expected %s)", mark, name, value, c.band())
 	if p := c.problem(); p != "" {
 		s += " — " + p
 	}
@@ -127,8 +172,11 @@ func (c Check) band() string {
 // same in text/plain, and the fact in the metadata under MetadataKey.
 func (c Check) Bundle() mime.Bundle {
 	colour, bg := "#c62828", "#fdecea"
-	if c.Holds() {
+	switch c.State() {
+	case StateHolds:
 		colour, bg = "#2e7d32", "#edf7ed"
+	case StateCantTell:
+		colour, bg = "#8d6e00", "#fff8e1"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<div style="border-left:4px solid %s;background:%s;padding:4px 8px;margin:4px 0">`, colour, bg)
@@ -146,6 +194,7 @@ func (c Check) Bundle() mime.Bundle {
 			"hi":    jsonNumber(c.Hi),
 			"unit":  c.Unit,
 			"holds": c.Holds(),
+			"state": string(c.State()),
 		}},
 	}
 }

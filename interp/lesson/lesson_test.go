@@ -72,11 +72,13 @@ func TestCheckBundleMetadata(t *testing.T) {
 		want string
 	}{
 		{"holds", Check{Name: "n", Value: 1, Lo: 0.5, Hi: 1.5, Unit: "×"},
-			`{"hi":1.5,"holds":true,"lo":0.5,"name":"n","unit":"×","value":1}`},
+			`{"hi":1.5,"holds":true,"lo":0.5,"name":"n","state":"holds","unit":"×","value":1}`},
 		{"fails", Check{Name: "n", Value: 2, Lo: 0.5, Hi: 1.5, Unit: "s"},
-			`{"hi":1.5,"holds":false,"lo":0.5,"name":"n","unit":"s","value":2}`},
+			`{"hi":1.5,"holds":false,"lo":0.5,"name":"n","state":"fails","unit":"s","value":2}`},
 		{"NaN and Inf become null", Check{Name: "n", Value: math.NaN(), Lo: 1, Hi: inf},
-			`{"hi":null,"holds":false,"lo":1,"name":"n","unit":"","value":null}`},
+			`{"hi":null,"holds":false,"lo":1,"name":"n","state":"fails","unit":"","value":null}`},
+		{"can't tell", Check{Name: "n", Value: 1, Lo: 1.15, Hi: 2.4, Unit: "×", CantTell: "1.0 core free"},
+			`{"hi":2.4,"holds":false,"lo":1.15,"name":"n","state":"cant_tell","unit":"×","value":1}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

@@ -2,7 +2,10 @@
 
 package lesson
 
-import "os/exec"
+import (
+	"os/exec"
+	"time"
+)
 
 // ownGroup does nothing where process groups do not exist.
 func ownGroup(cmd *exec.Cmd) {}
@@ -13,3 +16,6 @@ func killGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// processCPU cannot be read here.
+func processCPU() time.Duration { return -1 }

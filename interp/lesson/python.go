@@ -235,23 +235,65 @@ func (r PyResult) Get(key string) float64 {
 // OK reports whether the run succeeded.
 func (r PyResult) OK() bool { return !r.Skipped && r.Err == nil }
 
-// Fact is lesson.Fact for a value measured in CPython: when the run was
-// skipped or failed it shows Skip instead, so a machine without python3 does
-// not fail the lesson.
+// Fact is lesson.Fact for a value measured in CPython: when python3 is
+// missing it shows Skip instead, so a machine without python3 does not fail
+// the lesson; when the run failed, the fact fails (a Python program that
+// crashes is evidence of nothing, and must not pass for a skip).
 func (r PyResult) Fact(name string, value, lo, hi float64, explain string) {
 	r.FactIn(name, value, lo, hi, "×", explain)
 }
 
 // FactIn is lesson.FactIn for a value measured in CPython (see Fact).
 func (r PyResult) FactIn(name string, value, lo, hi float64, unit, explain string) {
-	switch {
-	case r.Skipped:
+	if r.Skipped {
 		Skip(name, "python3 is not installed here")
-	case r.Err != nil:
-		Skip(name, "the CPython run failed")
-	default:
-		FactIn(name, value, lo, hi, unit, explain)
+		return
 	}
+	display.Show(r.Check(Check{Name: name, Value: value, Lo: lo, Hi: hi, Unit: unit, Explain: explain}))
+}
+
+// Check returns c as a fact about this run: unchanged when the run
+// succeeded, failing with the run's error when it failed (its value NaN).
+func (r PyResult) Check(c Check) Check {
+	if r.Err != nil {
+		c.Value = math.NaN()
+		c.CantTell = ""
+		c.Explain = "The CPython run failed: " + r.Err.Error()
+	}
+	return c
+}
+
+// Show displays checks about this run (see Check); without python3 it
+// shows each as skipped.
+func (r PyResult) Show(checks ...Check) {
+	for _, c := range checks {
+		if r.Skipped {
+			Skip(c.Name, "python3 is not installed here")
+			continue
+		}
+		display.Show(r.Check(c))
+	}
+}
+
+// Ratio returns the list of numbers under key in the JSON object (a
+// number alone gives a list of one) as a Ratio: a CPython speedup measured
+// in interleaved rounds. It has no values when the run was skipped or failed.
+func (r PyResult) Ratio(key string) Ratio {
+	q := Ratio{Name: key}
+	if !r.OK() {
+		return q
+	}
+	switch v := r.JSON[key].(type) {
+	case float64:
+		q.Values = []float64{v}
+	case []any:
+		for _, x := range v {
+			if f, ok := x.(float64); ok {
+				q.Values = append(q.Values, f)
+			}
+		}
+	}
+	return q
 }
 
 // String describes the run: its values, or why there are none.

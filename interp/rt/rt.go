@@ -4,7 +4,7 @@
 //
 //	for ... { body }        becomes  for ... { rt.Tick(); body }
 //	func f() { body }       becomes  func f() { rt.Tick(); body }
-//	go f(x)                 becomes  rt.Go(func() { f(x) })   (arguments evaluated first)
+//	go f(x)                 becomes  rt.GoStatement(func() { f(x) })   (arguments evaluated first)
 //	time.Sleep(d)           resolves to rt.Sleep(d)
 //
 // and compiled helper packages (the concurrency models, the workloads) call
@@ -19,18 +19,21 @@
 //     blocking calls (Blocking, Sleep), where CPython releases the GIL.
 //   - Goroutine ownership: Go records which cell started a goroutine, so its
 //     output can be shown under that cell and its panics reported there
-//     instead of killing the process.
+//     instead of killing the process. The table is keyed by goroutine id,
+//     read from the runtime's goroutine record (GoID, goid.go), and costs a
+//     map entry per goroutine: a cell that starts a million goroutines is
+//     interrupted at the cost of waking each once (a go statement's
+//     goroutine then ends with runtime.Goexit, see GoStatement), and the
+//     memory of such a storm is given back once it is gone (Trims).
 //
 // Tick's fast path is one atomic load; everything else happens only while
 // an interrupt or a scheduler request is pending.
 package rt
 
 import (
-	"bytes"
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +54,8 @@ func Tick() {
 
 func slowTick() {
 	id := GoID()
-	if c := cellOf(id); c != nil && c.Interrupted() {
-		panic(Interrupted{})
+	if g := ownerOf(id); g != nil && g.cell.Interrupted() {
+		g.stop()
 	}
 	if s := currentScheduler(); s != nil {
 		s.Checkpoint(id)
@@ -151,9 +154,13 @@ func Blocking() (done func()) {
 // the goroutine's cell is interrupted.
 func Sleep(d time.Duration) {
 	id := GoID()
-	c := cellOf(id)
-	if c != nil && c.Interrupted() {
-		panic(Interrupted{})
+	g := ownerOf(id)
+	var c *Cell
+	if g != nil {
+		c = g.cell
+		if c.Interrupted() {
+			g.stop()
+		}
 	}
 	var done func()
 	if s := currentScheduler(); s != nil {
@@ -177,7 +184,7 @@ func Sleep(d time.Duration) {
 		done()
 	}
 	if interrupted {
-		panic(Interrupted{})
+		g.stop()
 	}
 }
 
@@ -197,7 +204,7 @@ type Cell struct {
 
 var (
 	nextCell atomic.Uint64
-	owners   sync.Map // goroutine id (int64) -> *Cell
+	owners   sync.Map // goroutine id (int64) -> *goroutine
 	lastCell atomic.Pointer[Cell]
 	liveGo   atomic.Int64 // goroutines started with Go and still running
 )
@@ -214,7 +221,7 @@ func BeginCell(value any) *Cell { return BeginCellOn(GoID(), value) }
 func BeginCellOn(gid int64, value any) *Cell {
 	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{}), gid: gid}
 	c.live.Store(1)
-	owners.Store(gid, c)
+	owners.Store(gid, &goroutine{cell: c})
 	lastCell.Store(c)
 	return c
 }
@@ -289,10 +296,44 @@ func Output() *Cell {
 }
 
 func cellOf(id int64) *Cell {
-	if v, ok := owners.Load(id); ok {
-		return v.(*Cell)
+	if g := ownerOf(id); g != nil {
+		return g.cell
 	}
 	return nil
+}
+
+// A goroutine is what the ownership table knows of one goroutine.
+type goroutine struct {
+	cell *Cell
+	// statement: started by a go statement in a cell (GoStatement), so an
+	// interrupt ends it with runtime.Goexit rather than a panic.
+	statement bool
+}
+
+func ownerOf(id int64) *goroutine {
+	if v, ok := owners.Load(id); ok {
+		return v.(*goroutine)
+	}
+	return nil
+}
+
+// stop ends the calling goroutine's part in its interrupted cell.
+func (g *goroutine) stop() {
+	if g.statement {
+		runtime.Goexit()
+	}
+	panic(Interrupted{})
+}
+
+// Stop ends the calling goroutine's part in an interrupted cell: a panic
+// with Interrupted, or for a goroutine a go statement in the cell started,
+// runtime.Goexit (see GoStatement). The cell preprocessor's interrupt
+// cases call it.
+func Stop() {
+	if g := ownerOf(GoID()); g != nil {
+		g.stop()
+	}
+	panic(Interrupted{})
 }
 
 // A Panic is a panic recovered by Go or Protect, with the goroutine's stack.
@@ -315,23 +356,36 @@ func SetPanicHandler(h func(cell *Cell, p *Panic)) { panicHandler.Store(&h) }
 // recovered and passed to the panic handler (an Interrupted panic is
 // dropped quietly), so user code can never crash the process from a
 // goroutine.
-func Go(f func()) {
+func Go(f func()) { start(f, false) }
+
+// GoStatement is Go for the go statements of cells. An interrupt ends such
+// a goroutine with runtime.Goexit instead of an Interrupted panic: its
+// defers run as they would for a panic nobody recovers (cells cannot
+// recover an interrupt anyway), but the interpreter does not record the
+// unwinding frame by frame as it does a panic's. yaegi walks each
+// function's whole tree for each frame a panic leaves; for a storm of a
+// million goroutines that was most of the time the interrupt took.
+// Compiled helpers use Go: they recover Interrupted to clean up after it.
+func GoStatement(f func()) { start(f, true) }
+
+func start(f func(), statement bool) {
 	c := Current()
 	if c != nil {
 		c.live.Add(1)
 	}
-	liveGo.Add(1)
+	if n := liveGo.Add(1); n > peakGo.Load() {
+		peakGo.Store(n) // (a racing Store may keep a lower peak: it is a hint)
+	}
 	go func() {
-		defer liveGo.Add(-1)
+		defer goroutineExited()
 		if c != nil {
-			owners.Store(GoID(), c)
-		}
-		defer func() {
-			if c != nil {
-				owners.Delete(GoID())
+			id := GoID()
+			owners.Store(id, &goroutine{cell: c, statement: statement})
+			defer func() {
+				owners.Delete(id)
 				c.exit()
-			}
-		}()
+			}()
+		}
 		if p := Protect(f); p != nil {
 			if _, ok := p.Value.(Interrupted); ok {
 				return
@@ -345,27 +399,54 @@ func Go(f func()) {
 	}()
 }
 
+// stormSize is how many goroutines make a storm: once their number falls
+// to a sixteenth of such a peak, the memory their stacks held goes back to
+// the operating system at once, not over minutes (interpreted code needs
+// deep stacks: some 20 KB a goroutine).
+const stormSize = 10000
+
+var peakGo atomic.Int64 // the most goroutines started with Go running at once, since the last trim
+
+func goroutineExited() {
+	n := liveGo.Add(-1)
+	if p := peakGo.Load(); p >= stormSize && n <= p/16 && peakGo.CompareAndSwap(p, n) {
+		// Once the storm has died down (no goroutine left, or none
+		// exiting any more): the collection frees their stacks,
+		// FreeOSMemory returns them.
+		go func() {
+			for prev := liveGo.Load(); prev > 0; {
+				time.Sleep(20 * time.Millisecond)
+				now := liveGo.Load()
+				if now >= prev {
+					break
+				}
+				prev = now
+			}
+			debug.FreeOSMemory()
+			trims.Add(1)
+		}()
+	}
+}
+
+var trims atomic.Int64
+
+// Trims reports how many times the memory of a storm of goroutines was
+// given back to the operating system.
+func Trims() int64 { return trims.Load() }
+
 // Protect runs f and returns the panic it raised, if any, with its stack.
 func Protect(f func()) (p *Panic) {
 	defer func() {
 		if r := recover(); r != nil {
-			p = &Panic{Value: r, Stack: debug.Stack()}
+			p = &Panic{Value: r}
+			// An interrupt unwinds every goroutine of a cell at once,
+			// maybe a million: its stacks are never shown, and walking
+			// each one took most of the time to stop them.
+			if _, ok := r.(Interrupted); !ok {
+				p.Stack = debug.Stack()
+			}
 		}
 	}()
 	f()
 	return nil
-}
-
-// GoID returns the calling goroutine's id. It parses the first line of the
-// goroutine's stack trace ("goroutine 42 [running]:"), about a microsecond:
-// fine on slow paths, never on Tick's fast path.
-func GoID() int64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseInt(string(b), 10, 64)
-	return id
 }

@@ -1,6 +1,8 @@
 package rt
 
 import (
+	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +173,89 @@ func TestSetSchedulerDropsLeakedRaises(t *testing.T) {
 func BenchmarkTick(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		Tick()
+	}
+}
+
+// TestGoIDFast: the id read from the goroutine record is the one the
+// stack trace prints, on this goroutine and on many others.
+func TestGoIDFast(t *testing.T) {
+	if goidOff < 0 && (runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64") {
+		t.Errorf("the goroutine id was not found in the runtime's record: GoID parses stack traces")
+	}
+	check := func() error {
+		if a, b := GoID(), stackGoID(); a != b {
+			return fmt.Errorf("GoID() = %d, stack trace says %d", a, b)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		go func() { errs <- check() }()
+	}
+	for i := 0; i < 100; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStorm: goroutines of a go statement stop on an interrupt with their
+// defers run (runtime.Goexit), none is left owned, and once a storm of them
+// is gone its memory is given back.
+func TestStorm(t *testing.T) {
+	const n = stormSize + 100
+	before := Trims()
+	c := BeginCell(nil)
+	var deferred sync.WaitGroup
+	deferred.Add(n)
+	var started sync.WaitGroup
+	started.Add(n)
+	for i := 0; i < n; i++ {
+		GoStatement(func() {
+			defer deferred.Done()
+			started.Done()
+			Sleep(time.Hour)
+			t.Error("Sleep returned after the interrupt")
+		})
+	}
+	started.Wait()
+	c.Interrupt()
+	c.End()
+	deferred.Wait()
+	for deadline := time.Now().Add(30 * time.Second); c.Running() > 0 || Trims() == before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) { // hang guard
+			t.Fatalf("after the interrupt: %d goroutines still running, %d trims", c.Running(), Trims()-before)
+		}
+	}
+	n2 := 0
+	owners.Range(func(_, v any) bool {
+		if v.(*goroutine).cell == c {
+			n2++
+		}
+		return true
+	})
+	if n2 != 0 {
+		t.Errorf("%d goroutines still owned by the interrupted cell", n2)
+	}
+}
+
+func TestAdopt(t *testing.T) {
+	c := BeginCellOn(-7, "adopter")
+	defer c.End()
+	done := make(chan *Cell, 2)
+	go func() {
+		release := c.Adopt()
+		done <- Current()
+		release()
+		done <- Current()
+	}()
+	if got := <-done; got != c {
+		t.Errorf("adopted goroutine's cell = %v, want %v", got, c)
+	}
+	if got := <-done; got != nil {
+		t.Errorf("after release: %v", got)
 	}
 }

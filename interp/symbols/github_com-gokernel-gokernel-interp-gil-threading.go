@@ -20,28 +20,42 @@ func init() {
 		"New":             reflect.ValueOf(threading.New),
 		"NewLane":         reflect.ValueOf(threading.NewLane),
 		"NewReport":       reflect.ValueOf(threading.NewReport),
+		"PreciseSleep":    reflect.ValueOf(threading.PreciseSleep),
 		"Results":         reflect.ValueOf(threading.Results),
+		"Sleep":           reflect.ValueOf(threading.Sleep),
 
 		// type definitions
-		"Counterer":  reflect.ValueOf((*threading.Counterer)(nil)),
-		"Event":      reflect.ValueOf((*threading.Event)(nil)),
-		"Future":     reflect.ValueOf((*threading.Future)(nil)),
-		"Lane":       reflect.ValueOf((*threading.Lane)(nil)),
-		"LaneTotals": reflect.ValueOf((*threading.LaneTotals)(nil)),
-		"Lock":       reflect.ValueOf((*threading.Lock)(nil)),
-		"Model":      reflect.ValueOf((*threading.Model)(nil)),
-		"Pool":       reflect.ValueOf((*threading.Pool)(nil)),
-		"Queue":      reflect.ValueOf((*threading.Queue)(nil)),
-		"Report":     reflect.ValueOf((*threading.Report)(nil)),
-		"Runtime":    reflect.ValueOf((*threading.Runtime)(nil)),
-		"Scheduler":  reflect.ValueOf((*threading.Scheduler)(nil)),
-		"Thread":     reflect.ValueOf((*threading.Thread)(nil)),
+		"CounterResetter": reflect.ValueOf((*threading.CounterResetter)(nil)),
+		"Counterer":       reflect.ValueOf((*threading.Counterer)(nil)),
+		"Event":           reflect.ValueOf((*threading.Event)(nil)),
+		"Future":          reflect.ValueOf((*threading.Future)(nil)),
+		"Lane":            reflect.ValueOf((*threading.Lane)(nil)),
+		"LaneTotals":      reflect.ValueOf((*threading.LaneTotals)(nil)),
+		"Lock":            reflect.ValueOf((*threading.Lock)(nil)),
+		"Model":           reflect.ValueOf((*threading.Model)(nil)),
+		"Pool":            reflect.ValueOf((*threading.Pool)(nil)),
+		"Queue":           reflect.ValueOf((*threading.Queue)(nil)),
+		"Report":          reflect.ValueOf((*threading.Report)(nil)),
+		"Runtime":         reflect.ValueOf((*threading.Runtime)(nil)),
+		"Scheduler":       reflect.ValueOf((*threading.Scheduler)(nil)),
+		"Thread":          reflect.ValueOf((*threading.Thread)(nil)),
 
 		// interface wrapper definitions
-		"_Counterer": reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_Counterer)(nil)),
-		"_Model":     reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_Model)(nil)),
-		"_Scheduler": reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_Scheduler)(nil)),
+		"_CounterResetter": reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_CounterResetter)(nil)),
+		"_Counterer":       reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_Counterer)(nil)),
+		"_Model":           reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_Model)(nil)),
+		"_Scheduler":       reflect.ValueOf((*_github_com_gokernel_gokernel_interp_gil_threading_Scheduler)(nil)),
 	}
+}
+
+// _github_com_gokernel_gokernel_interp_gil_threading_CounterResetter is an interface wrapper for CounterResetter type
+type _github_com_gokernel_gokernel_interp_gil_threading_CounterResetter struct {
+	IValue         interface{}
+	WResetCounters func()
+}
+
+func (W _github_com_gokernel_gokernel_interp_gil_threading_CounterResetter) ResetCounters() {
+	W.WResetCounters()
 }
 
 // _github_com_gokernel_gokernel_interp_gil_threading_Counterer is an interface wrapper for Counterer type

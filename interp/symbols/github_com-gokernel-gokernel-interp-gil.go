@@ -10,8 +10,11 @@ import (
 func init() {
 	Symbols["github.com/gokernel/gokernel/interp/gil/gil"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"ConvoyWaits":           reflect.ValueOf(gil.ConvoyWaits),
 		"DefaultSwitchInterval": reflect.ValueOf(gil.DefaultSwitchInterval),
+		"Median":                reflect.ValueOf(gil.Median),
 		"New":                   reflect.ValueOf(gil.New),
+		"Slices":                reflect.ValueOf(gil.Slices),
 
 		// type definitions
 		"GIL":     reflect.ValueOf((*gil.GIL)(nil)),

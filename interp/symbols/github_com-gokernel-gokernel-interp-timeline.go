@@ -13,17 +13,19 @@ import (
 func init() {
 	Symbols["github.com/gokernel/gokernel/interp/timeline/timeline"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Blocked":      reflect.ValueOf(constant.MakeFromLiteral("\"blocked\"", token.STRING, 0)),
-		"IO":           reflect.ValueOf(constant.MakeFromLiteral("\"I/O\"", token.STRING, 0)),
-		"Idle":         reflect.ValueOf(constant.MakeFromLiteral("\"idle\"", token.STRING, 0)),
-		"Message":      reflect.ValueOf(constant.MakeFromLiteral("\"message\"", token.STRING, 0)),
-		"New":          reflect.ValueOf(timeline.New),
-		"NewWithClock": reflect.ValueOf(timeline.NewWithClock),
-		"RealClock":    reflect.ValueOf(&timeline.RealClock).Elem(),
-		"Running":      reflect.ValueOf(constant.MakeFromLiteral("\"running\"", token.STRING, 0)),
-		"Sleeping":     reflect.ValueOf(constant.MakeFromLiteral("\"sleeping\"", token.STRING, 0)),
-		"Starting":     reflect.ValueOf(constant.MakeFromLiteral("\"starting\"", token.STRING, 0)),
-		"WaitingGIL":   reflect.ValueOf(constant.MakeFromLiteral("\"waiting for GIL\"", token.STRING, 0)),
+		"Awaiting":       reflect.ValueOf(constant.MakeFromLiteral("\"awaiting task\"", token.STRING, 0)),
+		"AwaitingGather": reflect.ValueOf(constant.MakeFromLiteral("\"awaiting gather\"", token.STRING, 0)),
+		"Blocked":        reflect.ValueOf(constant.MakeFromLiteral("\"blocked\"", token.STRING, 0)),
+		"IO":             reflect.ValueOf(constant.MakeFromLiteral("\"I/O\"", token.STRING, 0)),
+		"Idle":           reflect.ValueOf(constant.MakeFromLiteral("\"idle\"", token.STRING, 0)),
+		"Message":        reflect.ValueOf(constant.MakeFromLiteral("\"message\"", token.STRING, 0)),
+		"New":            reflect.ValueOf(timeline.New),
+		"NewWithClock":   reflect.ValueOf(timeline.NewWithClock),
+		"RealClock":      reflect.ValueOf(&timeline.RealClock).Elem(),
+		"Running":        reflect.ValueOf(constant.MakeFromLiteral("\"running\"", token.STRING, 0)),
+		"Sleeping":       reflect.ValueOf(constant.MakeFromLiteral("\"sleeping\"", token.STRING, 0)),
+		"Starting":       reflect.ValueOf(constant.MakeFromLiteral("\"starting\"", token.STRING, 0)),
+		"WaitingGIL":     reflect.ValueOf(constant.MakeFromLiteral("\"waiting for GIL\"", token.STRING, 0)),
 
 		// type definitions
 		"Clock":     reflect.ValueOf((*timeline.Clock)(nil)),

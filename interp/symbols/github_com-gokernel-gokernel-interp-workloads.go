@@ -22,13 +22,18 @@ func init() {
 		"Increment":      reflect.ValueOf(workloads.Increment),
 		"IsPrime":        reflect.ValueOf(workloads.IsPrime),
 		"Log":            reflect.ValueOf(workloads.Log),
+		"LogRecordCost":  reflect.ValueOf(workloads.LogRecordCost),
 		"MergeSort":      reflect.ValueOf(workloads.MergeSort),
+		"Noop":           reflect.ValueOf(workloads.Noop),
 		"Page":           reflect.ValueOf(constant.MakeFromLiteral("\"<!doctype html><html><head><title>Example Domain</title></head><body><h1>Example Domain</h1><p>This page is served by the lesson itself, on loopback.</p></body></html>\\n\"", token.STRING, 0)),
 		"RandomLists":    reflect.ValueOf(workloads.RandomLists),
 		"SortAll":        reflect.ValueOf(workloads.SortAll),
+		"Square":         reflect.ValueOf(workloads.Square),
 		"StartServer":    reflect.ValueOf(workloads.StartServer),
 		"Std":            reflect.ValueOf(&workloads.Std).Elem(),
+		"SumInts":        reflect.ValueOf(workloads.SumInts),
 		"SumSquares":     reflect.ValueOf(workloads.SumSquares),
+		"Update":         reflect.ValueOf(workloads.Update),
 		"UpdateCounter":  reflect.ValueOf(workloads.UpdateCounter),
 
 		// type definitions

@@ -13,6 +13,7 @@
 package timeline
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -28,6 +29,11 @@ const (
 	Starting   = "starting"        // a process starting up
 	Idle       = "idle"            // an event loop with nothing ready
 	Message    = "message"         // moving data between processes (pickling, pipes)
+	// Awaiting is an event-loop task suspended in an await on another task:
+	// it gives the loop to the others, unlike a stalled loop (Blocked).
+	Awaiting = "awaiting task"
+	// AwaitingGather is a task suspended in gather, waiting for its tasks.
+	AwaitingGather = "awaiting gather"
 )
 
 // A Clock tells the time. Tests replace it to get deterministic timelines.
@@ -65,6 +71,7 @@ type Recorder struct {
 
 	clock  Clock
 	origin time.Time
+	floor  time.Duration // since origin: the last Reset; times are reported from it
 
 	mu     sync.Mutex
 	spans  []Span
@@ -119,6 +126,23 @@ func (r *Recorder) BeginLabel(lane, kind, label string) (end func()) {
 	return func() { r.Add(Span{Lane: lane, Kind: kind, Start: start, End: r.Since(), Label: label}) }
 }
 
+// Reset forgets every span and event and restarts the clock, keeping the
+// title: what follows is drawn alone. The models call it when a new run
+// begins (an event loop's Run, the first thread started after JoinAll),
+// so that a timeline shows one run and not a warm-up piled under it. A
+// span that was open across the reset keeps only its part after it.
+func (r *Recorder) Reset() {
+	if r == nil {
+		return
+	}
+	now := r.Since()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.floor = now
+	r.spans, r.events, r.lanes = nil, nil, nil
+	r.seen = map[string]bool{}
+}
+
 // Add records a finished span.
 func (r *Recorder) Add(s Span) {
 	if r == nil {
@@ -126,6 +150,10 @@ func (r *Recorder) Add(s Span) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if s.End <= r.floor && s.Start < r.floor {
+		return // wholly before the last Reset
+	}
+	s.Start = max(s.Start, r.floor)
 	r.lane(s.Lane)
 	r.spans = append(r.spans, s)
 }
@@ -138,15 +166,24 @@ func (r *Recorder) Mark(lane, label string) {
 	at := r.Since()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if at < r.floor {
+		return
+	}
 	r.lane(lane)
 	r.events = append(r.events, Event{Lane: lane, At: at, Label: label})
 }
 
-// Spans returns the spans recorded so far, ordered by start time.
+// Spans returns the spans recorded so far (since the last Reset, timed
+// from it), ordered by start time.
 func (r *Recorder) Spans() []Span {
 	r.mu.Lock()
 	s := append([]Span(nil), r.spans...)
+	floor := r.floor
 	r.mu.Unlock()
+	for i := range s {
+		s[i].Start -= floor
+		s[i].End -= floor
+	}
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Start < s[j].Start })
 	return s
 }
@@ -155,7 +192,11 @@ func (r *Recorder) Spans() []Span {
 func (r *Recorder) Events() []Event {
 	r.mu.Lock()
 	e := append([]Event(nil), r.events...)
+	floor := r.floor
 	r.mu.Unlock()
+	for i := range e {
+		e[i].At -= floor
+	}
 	sort.SliceStable(e, func(i, j int) bool { return e[i].At < e[j].At })
 	return e
 }
@@ -177,4 +218,21 @@ func (r *Recorder) Total() map[string]map[string]time.Duration {
 		t[s.Lane][s.Kind] += s.Duration()
 	}
 	return t
+}
+
+// String summarises the recording: title, lanes, spans, events and span.
+func (r *Recorder) String() string {
+	if r == nil {
+		return "<nil>" // as fmt prints any nil pointer
+	}
+	spans, events, lanes := r.Spans(), r.Events(), r.Lanes()
+	var end time.Duration
+	for _, s := range spans {
+		end = max(end, s.End)
+	}
+	title := r.Title
+	if title == "" {
+		title = "timeline"
+	}
+	return fmt.Sprintf("%s: %d lanes, %d spans, %d events over %v", title, len(lanes), len(spans), len(events), end.Round(time.Microsecond))
 }

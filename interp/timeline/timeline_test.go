@@ -57,3 +57,50 @@ func TestRecorder(t *testing.T) {
 	nilRec.Begin("x", "y")() // a nil recorder records nothing and does not panic
 	nilRec.Mark("x", "y")
 }
+
+// Reset starts a new run: earlier spans and events are gone, a span open
+// across the reset keeps its later part, and times count from the reset.
+func TestReset(t *testing.T) {
+	clk := &timeline.FakeClock{}
+	rec := timeline.NewWithClock(clk)
+	rec.Title = "one run"
+	rec.Begin("warm-up", timeline.Running)()
+	clk.Advance(10 * time.Millisecond)
+	rec.Mark("warm-up", "old")
+	open := rec.Begin("main", timeline.Sleeping)
+	clk.Advance(5 * time.Millisecond)
+	rec.Reset()
+	clk.Advance(2 * time.Millisecond)
+	open()
+	end := rec.Begin("worker", timeline.Running)
+	clk.Advance(3 * time.Millisecond)
+	end()
+	want := []timeline.Span{
+		{Lane: "main", Kind: timeline.Sleeping, Start: 0, End: 2 * time.Millisecond},
+		{Lane: "worker", Kind: timeline.Running, Start: 2 * time.Millisecond, End: 5 * time.Millisecond},
+	}
+	if got := rec.Spans(); !reflect.DeepEqual(got, want) {
+		t.Errorf("spans after Reset:\n got %+v\nwant %+v", got, want)
+	}
+	if n := len(rec.Events()); n != 0 {
+		t.Errorf("%d events survived Reset", n)
+	}
+	if got := rec.Lanes(); !reflect.DeepEqual(got, []string{"main", "worker"}) {
+		t.Errorf("lanes %v", got)
+	}
+	if rec.Title != "one run" {
+		t.Errorf("title %q", rec.Title)
+	}
+}
+
+func TestRecorderString(t *testing.T) {
+	clk := &timeline.FakeClock{}
+	rec := timeline.NewWithClock(clk)
+	rec.Title = "two threads"
+	end := rec.Begin("a", timeline.Running)
+	clk.Advance(3 * time.Millisecond)
+	end()
+	if got, want := rec.String(), "two threads: 1 lanes, 1 spans, 0 events over 3ms"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}

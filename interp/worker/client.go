@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -33,8 +34,9 @@ type Options struct {
 	// discards them.
 	Log io.Writer
 	// Grace is how long an interrupted cell may take to stop before the
-	// Client reports that it cannot be stopped and arms the restart on the
-	// next interrupt. 0 means 1.5 s.
+	// Client abandons it (Execute returns, the cell runs on in the
+	// background, and the next interrupt while it runs restarts the
+	// interpreter). An interruptible cell stops within 0.5 s. 0 means 1 s.
 	Grace time.Duration
 	// CallTimeout bounds Complete, Inspect and IsComplete, so a busy or hung
 	// interpreter cannot hang the kernel (they then answer "nothing found").
@@ -90,7 +92,7 @@ var ErrClosed = errors.New("worker: client closed")
 // to be ready.
 func New(opts Options) *Client {
 	if opts.Grace <= 0 {
-		opts.Grace = 1500 * time.Millisecond
+		opts.Grace = time.Second
 	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 3 * time.Second
@@ -104,6 +106,9 @@ func New(opts Options) *Client {
 	}
 	c := &Client{opts: opts, log: log.New(lw, "worker: ", log.LstdFlags|log.Lmicroseconds), exec: make(chan struct{}, 1)}
 	c.routes.keep = opts.KeepPublishers
+	if _, err := memoryLimit(); err != nil { // the child inherits the variable
+		c.lost = fmt.Sprintf("gokernel: %v; the interpreter runs without a memory limit.\n\n", err)
+	}
 	c.out.interval = opts.FlushInterval
 	// fork+exec costs a millisecond or two: do even that off the caller's
 	// path. The mutex is handed to the goroutine, so the first call (or
@@ -139,10 +144,12 @@ func (c *Client) PID() int {
 
 // Execute runs code in the child and forwards its outputs to out.
 //
-// When ctx is cancelled the cell is interrupted. If it has not returned
-// within Options.Grace, Execute tells the user so on stderr and keeps
-// waiting; a second interrupt (Interrupt) then restarts the interpreter and
-// Execute returns an InterpreterRestarted *Error.
+// When ctx is cancelled (or Interrupt is called) the cell is interrupted;
+// it normally ends with an Interrupted error. If it is still running
+// Options.Grace later, the child abandons it: Execute returns an Interrupted
+// *Error saying the cell is stuck and keeps running in the background, and
+// later cells run normally. An interrupt while an abandoned cell still runs
+// restarts the interpreter: Execute returns an InterpreterRestarted *Error.
 func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 	select {
 	case c.exec <- struct{}{}:
@@ -174,26 +181,57 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 		c.mu.Unlock()
 	}()
 
-	reply := w.expect(cell)
-	defer w.forget(cell)
-	if err := w.send(&frame{Op: opExecute, ID: cell, Code: code}); err != nil {
+	var reply chan *frame
+	for attempt := 0; ; attempt++ {
+		reply = w.expect(cell)
+		err := w.send(&frame{Op: opExecute, ID: cell, Code: code})
+		if err == nil {
+			break
+		}
+		w.forget(cell)
+		if errors.Is(err, errTooLarge) {
+			return mime.Bundle{}, &Error{Kind: "CellTooLarge", Msg: err.Error()} // the interpreter is fine
+		}
+		w.sendFailed(err)
 		select {
 		case <-w.dead:
-			return mime.Bundle{}, w.deathErr
-		case <-time.After(time.Second):
+		case <-time.After(5 * time.Second):
 			return mime.Bundle{}, &Error{Kind: KernelDied, Msg: fmt.Sprintf("worker: cannot send the cell to the interpreter: %v", err)}
 		}
+		if attempt > 0 {
+			return mime.Bundle{}, w.deathErr
+		}
+		// It died before this cell reached it (while idle, a moment ago):
+		// say so, and run the cell in its successor.
+		c.takeLost() // the same news, if finish left it for the next cell
+		say(w.deathErr.Error() + "\n\n")
+		if w, err = c.get(ctx); err != nil {
+			return mime.Bundle{}, err
+		}
 	}
+	defer func() { w.forget(cell) }()
 
 	done := ctx.Done()
-	var grace <-chan time.Time
-	interrupted, stuck := false, false
-	interrupt := func() {
+	var grace, giveUp <-chan time.Time
+	interrupted, abandoned := false, false
+	// interrupt is the one interrupt policy (see the package doc): it
+	// reports whether the interpreter must be restarted instead.
+	interrupt := func() bool {
+		if w.stuck.Load() > 0 {
+			return true // an abandoned cell still runs: only a restart stops it
+		}
 		_ = w.send(&frame{Op: opInterrupt, ID: cell})
 		if !interrupted {
 			interrupted = true
 			grace = time.After(c.opts.Grace)
 		}
+		return false
+	}
+	restart := func(why string) (mime.Bundle, error) {
+		c.log.Printf("restarting the interpreter (pid %d): %s", w.cmd.Process.Pid, why)
+		w.kill("restart")
+		<-w.dead
+		return mime.Bundle{}, &Error{Kind: InterpreterRestarted, Msg: msgRestarted}
 	}
 	for {
 		select {
@@ -202,43 +240,56 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 			if f.Bundle != nil {
 				b = *f.Bundle
 			}
-			return b, fromWire(f.Err)
+			err := fromWire(f.Err)
+			var n interface{ Name() string }
+			if abandoned && errors.As(err, &n) && n.Name() == "Interrupted" {
+				err = &Error{Kind: "Interrupted", Msg: fmt.Sprintf(msgAbandoned, c.opts.Grace)}
+			}
+			return b, err
 		case <-w.dead:
 			return mime.Bundle{}, w.deathErr
 		case <-done:
 			done = nil
-			interrupt()
-		case <-rc.intr:
-			if !stuck {
-				interrupt()
-				continue
+			if interrupt() {
+				return restart(fmt.Sprintf("interrupt of cell %d while an abandoned cell still runs", cell))
 			}
-			c.log.Printf("restarting the interpreter (pid %d): cell %d could not be interrupted", w.cmd.Process.Pid, cell)
-			w.kill("restart")
-			<-w.dead
-			return mime.Bundle{}, &Error{Kind: InterpreterRestarted, Msg: msgRestarted}
+		case <-rc.intr:
+			if interrupt() {
+				return restart(fmt.Sprintf("interrupt of cell %d while an abandoned cell still runs", cell))
+			}
 		case <-grace:
-			grace, stuck = nil, true
-			say(fmt.Sprintf(msgStuck, c.opts.Grace))
+			// Still running: leave it to itself. The child answers the
+			// cell at once; if it does not, it is frozen.
+			grace, abandoned = nil, true
+			c.log.Printf("cell %d did not stop within %v of the interrupt: abandoning it", cell, c.opts.Grace)
+			_ = w.send(&frame{Op: opAbandon, ID: cell})
+			giveUp = time.After(abandonTimeout)
+		case <-giveUp:
+			return restart(fmt.Sprintf("cell %d was abandoned but the interpreter did not answer within %v", cell, abandonTimeout))
 		}
 	}
 }
 
+// abandonTimeout is how long the child may take to answer an abandoned
+// cell before it is taken for frozen and restarted.
+const abandonTimeout = 5 * time.Second
+
 const (
-	msgStuck = "\ngokernel: the cell did not stop within %v of the interrupt: it is blocked where an interrupt " +
-		"cannot reach it (a system call, cgo, a lock, or code that never reaches a checkpoint).\n" +
-		"Interrupt again to restart the Go interpreter: that stops it for sure, but every variable, function, " +
-		"type and import defined so far is lost. Or wait for it to finish.\n"
-	msgRestarted = "The cell could not be interrupted, so the Go interpreter was restarted. " +
+	msgAbandoned = "interrupted, but the cell did not stop within %v: it is stuck where an interrupt cannot reach it " +
+		"(inside compiled code: a system call, cgo, a lock or a loop in a compiled package). " +
+		"It keeps running in the background, and later cells run normally. " +
+		"Interrupting again while it runs restarts the Go interpreter: that stops it for sure, " +
+		"but everything the earlier cells defined (variables, functions, types, imports) is lost."
+	msgRestarted = "A cell abandoned after an earlier interrupt was still running, so this interrupt restarted the Go interpreter. " +
 		"Everything the earlier cells defined (variables, functions, types, imports) is lost: run them again."
 )
 
 // Interrupt interrupts the running cell, as cancelling Execute's ctx does.
 // The kernel should call it on every interrupt_request and SIGINT, in
-// addition to cancelling the ctx: a second interrupt, once the Client has
-// said the cell cannot be stopped, restarts the interpreter, which a context
-// cannot express (it is cancelled only once). With no cell running it does
-// nothing.
+// addition to cancelling the ctx, and also when no cell runs: while a cell
+// abandoned after an earlier interrupt still runs, an interrupt restarts the
+// interpreter (the next cell is told that the state was lost), which a
+// context cannot express. Otherwise, with no cell running, it does nothing.
 func (c *Client) Interrupt() {
 	c.mu.Lock()
 	rc := c.running
@@ -248,7 +299,22 @@ func (c *Client) Interrupt() {
 		case rc.intr <- struct{}{}:
 		default:
 		}
+		return
 	}
+	// No cell runs: only an abandoned cell can need stopping.
+	c.mu.Lock()
+	w := c.w
+	if w == nil || w.stuck.Load() == 0 || w.isDead() || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	defer c.mu.Unlock()
+	c.lost = msgRestarted + "\n\n"
+	c.log.Printf("restarting the interpreter (pid %d): interrupt while an abandoned cell still runs", w.cmd.Process.Pid)
+	w.kill("restart")
+	// The next cell must not find the dying child: start its successor
+	// now (finish does not, as it is no longer the current one).
+	_, _ = c.spawnLocked()
 }
 
 // Complete forwards to the child; it returns no matches if the child does
@@ -292,6 +358,9 @@ func (c *Client) call(f *frame) (*frame, error) {
 	reply := w.expect(f.ID)
 	defer w.forget(f.ID)
 	if err := w.send(f); err != nil {
+		if !errors.Is(err, errTooLarge) {
+			w.sendFailed(err)
+		}
 		return nil, err
 	}
 	select {
@@ -332,27 +401,41 @@ func (c *Client) Close() error {
 // get returns a ready child, starting one if there is none (or the last
 // one could not start).
 func (c *Client) get(ctx context.Context) (*child, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, ErrClosed
-	}
-	w := c.w
-	if w == nil || w.isDead() {
-		var err error
-		if w, err = c.spawnLocked(); err != nil {
+	for {
+		c.mu.Lock()
+		if c.closed {
 			c.mu.Unlock()
-			return nil, err
+			return nil, ErrClosed
 		}
-	}
-	c.mu.Unlock()
-	select {
-	case <-w.ready:
-		return w, nil
-	case <-w.dead:
-		return nil, w.deathErr
-	case <-ctx.Done():
-		return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was starting"}
+		w := c.w
+		if w == nil || w.isDead() {
+			var err error
+			if w, err = c.spawnLocked(); err != nil {
+				c.mu.Unlock()
+				return nil, err
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case <-w.exited:
+			// Gone, and finish is still at work: wait for it, then take
+			// (or start) its successor rather than fail on a dead child.
+			select {
+			case <-w.dead:
+				continue
+			case <-ctx.Done():
+				return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was restarting"}
+			}
+		default:
+		}
+		select {
+		case <-w.ready:
+			return w, nil
+		case <-w.dead:
+			return nil, w.deathErr
+		case <-ctx.Done():
+			return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was starting"}
+		}
 	}
 }
 
@@ -384,6 +467,8 @@ type child struct {
 	calls map[uint64]chan *frame
 
 	why      atomic.Value // string: why the Client killed it ("restart", "close")
+	stuck    atomic.Int32 // abandoned cells still running, as the child last said
+	lost     atomic.Value // string: which of its pipes the child lost (a cell closed it)
 	tail     tail         // the last stderr the child forwarded
 	gotReady bool         // read loop only
 	carry    [2][]byte    // read loop only: incomplete UTF-8 ending raw stdout, stderr
@@ -622,6 +707,10 @@ func (w *child) deliver(f *frame) {
 	}
 }
 
+// closeWait is how long a closed child may take to end the processes its
+// cells started and exit before its whole tree is killed.
+const closeWait = 2 * time.Second
+
 func (w *child) send(f *frame) error {
 	b, err := encodeFrame(f)
 	if err != nil {
@@ -639,22 +728,42 @@ func (w *child) send(f *frame) error {
 	return nil
 }
 
+// sendFailed handles a frame that could not be written to the child: its
+// end of the pipe is closed while it runs (a cell closed it), or the child
+// is frozen (the pipe stayed full for the write timeout). Either way the
+// child is useless; killing it makes finish restart it and say why.
+func (w *child) sendFailed(err error) {
+	select {
+	case <-w.exited:
+		return // already dead: finish tells why
+	default:
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		w.lost.CompareAndSwap(nil, fdNames[fdIn])
+	} else {
+		w.lost.CompareAndSwap(nil, fmt.Sprintf("%s: it stopped reading it (%v)", fdNames[fdIn], err))
+	}
+	w.c.log.Printf("interpreter pid %d: %v: killing it", w.cmd.Process.Pid, err)
+	killTree(w.cmd.Process)
+}
+
 // kill stops the child on the Client's behalf: closing its input makes
-// Serve return; the process group is killed if it has not exited soon.
+// Serve return and the child end the processes its cells started
+// (EndDescendants); its process tree is killed if it has not exited soon.
 func (w *child) kill(why string) {
 	w.why.CompareAndSwap(nil, why)
 	w.wmu.Lock()
 	w.toChild.Close()
 	w.wmu.Unlock()
 	if why == "restart" {
-		killGroup(w.cmd.Process) // it is stuck: no point waiting
+		killTree(w.cmd.Process) // it is stuck: no point waiting
 		return
 	}
 	go func() {
 		select {
 		case <-w.exited:
-		case <-time.After(200 * time.Millisecond):
-			killGroup(w.cmd.Process)
+		case <-time.After(closeWait):
+			killTree(w.cmd.Process)
 		}
 	}()
 }
@@ -688,7 +797,12 @@ func (w *child) handle(f *frame) error {
 		}
 	case opResult:
 		c.out.flush() // the cell's output goes before its result
+		w.stuck.Store(int32(f.Stuck))
 		w.deliver(f)
+	case opStuck:
+		w.stuck.Store(int32(f.Stuck))
+	case opLost:
+		w.lost.CompareAndSwap(nil, f.Text)
 	case opReply:
 		w.deliver(f)
 	case opDebugEvent:
@@ -749,10 +863,22 @@ func (w *child) finish(cause error) {
 		select {
 		case <-w.exited:
 		case <-time.After(time.Second):
-			// Still alive with its protocol pipe closed: useless.
+			// Still alive with its protocol pipe closed: useless. No
+			// exit makes this: a cell closed the pipe.
+			if w.why.Load() == nil {
+				w.lost.CompareAndSwap(nil, fdNames[fdOut])
+			}
 		}
 	}
-	killGroup(w.cmd.Process) // also the processes its cells started
+	select {
+	case <-w.exited:
+		// Reaped: its pid may name another process by now. Its process
+		// group cannot, while any member (a process a cell started) is
+		// left.
+		killGroup(w.cmd.Process)
+	default:
+		killTree(w.cmd.Process) // also the processes its cells started
+	}
 	<-w.exited
 	w.toChild.Close()
 	w.fromChild.Close()
@@ -834,11 +960,27 @@ func (w *child) deathError(cause error, status string) error {
 		return &Error{Kind: WorkerUnavailable, Msg: fmt.Sprintf(
 			"worker: the Go interpreter process exited while starting (%s)%s", status, indentTail(w.tail.excerpt()))}
 	}
+	if r := w.tail.reason(); strings.HasPrefix(r, lostMark) {
+		w.lost.CompareAndSwap(nil, strings.TrimSuffix(strings.TrimPrefix(r, lostMark), lostEnd))
+	}
+	if r := w.tail.reason(); strings.HasPrefix(r, memMark) {
+		msg := fmt.Sprintf("The Go interpreter was stopped and restarted: %s. "+
+			"Everything the earlier cells defined (variables, functions, types, imports) is lost: run them again.",
+			strings.TrimPrefix(r, memMark))
+		return &Error{Kind: "MemoryLimit", Msg: msg}
+	}
+	if lost, _ := w.lost.Load().(string); lost != "" {
+		msg := fmt.Sprintf("The Go interpreter lost %s: a cell closed it (or stopped the interpreter from reading it). "+
+			"The interpreter was restarted; everything the earlier cells defined (variables, functions, types, imports) is lost: run them again.", lost)
+		return &Error{Kind: KernelDied, Msg: msg}
+	}
 	reason := w.tail.reason()
 	var pe *protocolError
 	switch {
 	case errors.As(cause, &pe):
 		reason = pe.Error()
+	case strings.Contains(reason, "netpoll failed"):
+		reason += ": the Go runtime lost its own poller descriptor (epoll), which a cell that closes descriptors it did not open can do"
 	case reason == "" && strings.Contains(status, "killed"):
 		reason = status + ": perhaps out of memory (the system's OOM killer)"
 	case reason == "":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gokernel/gokernel/kernel/mime"
@@ -20,6 +21,7 @@ const (
 	opInspect    = "inspect"     // ID: call id; Code, Cursor, Detail
 	opIsComplete = "is_complete" // ID: call id; Code
 	opInputReply = "input_reply" // ID: input id; Text, Err
+	opAbandon    = "abandon"     // ID: cell id (interrupted, and still running after Options.Grace)
 	opDebug      = "debug"       // ID: call id; Text: a DAP request (reply: Text, the DAP response)
 )
 
@@ -33,6 +35,8 @@ const (
 	opUpdate  = "update"  // Cell; Bundle, DisplayID
 	opClear   = "clear"   // Cell; Wait
 	opInput   = "input"   // ID: input id; Cell; Prompt, Password
+	opStuck   = "stuck"   // Stuck: how many abandoned cells still run (sent when it changes)
+	opLost    = "lost"    // Text: which of its pipes a cell closed; the child then exits
 
 	opDebugEvent = "debug_event" // Text: a DAP event
 )
@@ -47,6 +51,10 @@ type frame struct {
 	ID   uint64 `json:"id,omitempty"`
 	Cell uint64 `json:"cell,omitempty"`
 	PID  int    `json:"pid,omitempty"`
+
+	// Stuck is how many abandoned cells still run in the child: in opStuck
+	// frames and in every opResult.
+	Stuck int `json:"stuck,omitempty"`
 
 	Code   string `json:"code,omitempty"`
 	Cursor int    `json:"cursor,omitempty"`
@@ -72,19 +80,63 @@ type frame struct {
 	raw bool // a raw stream frame: Text may end in the middle of a character
 }
 
-// maxFrame bounds one frame, so that garbage on the pipe (user code writing
-// to fd 4, say) is caught as a bad length instead of a huge allocation.
-const maxFrame = 64 << 20
+// maxFrame bounds one frame. It is generous (ipykernel has no limit, and
+// notebooks do hold cells and values of a hundred megabytes): the reader
+// grows its buffer as bytes arrive (readN), so a bogus length costs nothing
+// up front, and bodyTimeout catches one that never arrives. The length word
+// leaves 31 bits (rawFlag is the 32nd).
+const maxFrame = 1 << 30
 
-var errFrameTooLarge = errors.New("worker: frame larger than 64 MiB")
+// maxSend is maxFrame where frames are encoded; tests lower it.
+var maxSend = maxFrame
+
+// errTooLarge matches every *tooLargeError.
+var errTooLarge = errors.New("worker: message too large")
+
+// A tooLargeError is a frame over maxFrame: it names the limit and what to
+// do, since the user can act on it (the interpreter is fine).
+type tooLargeError struct {
+	op   string
+	size int
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == errTooLarge }
+
+func (e *tooLargeError) Error() string {
+	limit := fmt.Sprintf("the %s limit of one message between the kernel and the Go interpreter", byteSize(maxSend))
+	switch e.op {
+	case opExecute:
+		return fmt.Sprintf("The cell was not run: its code is %s, more than %s. "+
+			"Split it into smaller cells, or read large data from a file instead of writing it into the cell.", byteSize(e.size), limit)
+	case opResult:
+		return fmt.Sprintf("the cell's value is %s as JSON, more than %s: "+
+			"show a part of it, or write it to a file", byteSize(e.size), limit)
+	case opDisplay, opUpdate:
+		return fmt.Sprintf("this display is %s as JSON, more than %s: show a smaller one", byteSize(e.size), limit)
+	}
+	return fmt.Sprintf("worker: a %s message of %s is more than %s", e.op, byteSize(e.size), limit)
+}
+
+// byteSize formats n bytes for people: 64 MiB, 1.5 GiB, 300 bytes.
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<30:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<30)), ".0") + " GiB"
+	case n >= 1<<20:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+	case n >= 1<<10:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<10)), ".0") + " KiB"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 func encodeFrame(f *frame) ([]byte, error) {
 	body, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("worker: encoding %s frame: %w", f.Op, err)
 	}
-	if len(body) > maxFrame {
-		return nil, errFrameTooLarge
+	if len(body) > maxSend {
+		return nil, &tooLargeError{f.Op, len(body)}
 	}
 	buf := make([]byte, 4+len(body))
 	binary.BigEndian.PutUint32(buf, uint32(len(body)))
@@ -292,8 +344,9 @@ const (
 	// of memory, os.Exit, a signal) or broke the protocol; a fresh one was
 	// started and the session's state is lost.
 	KernelDied = "KernelDied"
-	// InterpreterRestarted: a cell that could not be interrupted was
-	// stopped by restarting the interpreter (second interrupt); state lost.
+	// InterpreterRestarted: an interrupt came while a cell abandoned after
+	// an earlier interrupt still ran, so the interpreter was restarted;
+	// state lost.
 	InterpreterRestarted = "InterpreterRestarted"
 	// WorkerUnavailable: the interpreter process could not be started.
 	WorkerUnavailable = "WorkerUnavailable"

@@ -56,11 +56,14 @@ const (
 
 // Serve runs the child side of the worker protocol on ev until the parent
 // Client closes its end (Serve then returns nil) or breaks the protocol. It
-// must be called in a process started by a Client; the caller should exit
-// when it returns, since goroutines cells started may still be running.
+// must be called in a process started by a Client; the caller should call
+// EndDescendants and exit when it returns, since goroutines and processes
+// cells started may still be running.
 //
 //	// gokernel worker
-//	if err := worker.Serve(session); err != nil { log.Fatal(err) }
+//	err := worker.Serve(session)
+//	worker.EndDescendants()
+//	if err != nil { log.Fatal(err) }
 //	os.Exit(0)
 //
 // Everything the process writes to fd 1 and fd 2 (fmt, os.Stdout, log, C
@@ -74,34 +77,64 @@ func Serve(ev Evaluator) error {
 	if os.Getenv(EnvWorker) != "1" {
 		return errors.New("worker: not started by a worker.Client (" + EnvWorker + " is not set); this subcommand is for the kernel's own use")
 	}
+	// The pipes move to high descriptor numbers (close-on-exec, so the
+	// processes cells start do not inherit them either: a grandchild
+	// holding fd 4 would hide this process's death from the parent), out
+	// of reach of a cell that closes fd 3 or 4 by mistake. guard notices
+	// when one is closed all the same.
+	var g fdGuard
+	fds := make(map[int]int)
 	for fd := fdIn; fd <= fdStderr; fd++ {
 		if !isPipe(fd) {
 			return fmt.Errorf("worker: fd %d is not a pipe: not started by a worker.Client", fd)
 		}
-		// Processes the cells start must not inherit the protocol pipes:
-		// a grandchild holding fd 4 would hide this process's death from
-		// the parent.
-		closeOnExec(fd)
+		nfd, err := dupHigh(fd)
+		if err != nil {
+			return fmt.Errorf("worker: fd %d: %w", fd, err)
+		}
+		// Keep the small number taken (by /dev/null), so that neither the
+		// runtime's own descriptors (epoll) nor the cells' files land on
+		// it, where a careless close would hit them.
+		holdFD(fd)
+		fds[fd] = nfd
+		movedFDs[fd] = nfd
+		g.watch(nfd, fdNames[fd])
 		if fd == fdOut {
 			// Blocking: splice into it must wait for room, not fail.
 			continue
 		}
-		if err := setNonblock(fd); err != nil {
+		if err := setNonblock(nfd); err != nil {
 			return fmt.Errorf("worker: fd %d: %w", fd, err)
 		}
 	}
+	g.saveStd()
+	// Processes the cells start stay in this process's tree, whatever
+	// they do, so that EndDescendants and the kernel can find them.
+	becomeSubreaper()
 	if isPipe(fdCrash) {
 		closeOnExec(fdCrash)
-		setCrashOutput(os.NewFile(fdCrash, "crash"))
+		setCrashOutput(os.NewFile(fdCrash, "crash")) // keeps a copy elsewhere
+		holdFD(fdCrash)
 	}
 	interval := defaultFlush
 	if d, err := time.ParseDuration(os.Getenv(EnvFlush)); err == nil && d > 0 {
 		interval = d
 	}
-	s := newServer(ev, os.NewFile(fdIn, "worker-in"), os.NewFile(fdOut, "worker-out"), interval)
+	s := newServer(ev, os.NewFile(uintptr(fds[fdIn]), "worker-in"), os.NewFile(uintptr(fds[fdOut]), "worker-out"), interval)
 	s.pipes = []*pipe{
-		{name: "stdout", f: os.NewFile(fdStdout, "stdout-r")},
-		{name: "stderr", f: os.NewFile(fdStderr, "stderr-r")},
+		{name: "stdout", f: os.NewFile(uintptr(fds[fdStdout]), "stdout-r")},
+		{name: "stderr", f: os.NewFile(uintptr(fds[fdStderr]), "stderr-r")},
+	}
+	s.guard = &g
+	limit, err := memoryLimit()
+	if err != nil {
+		// Run all the same (the kernel must start), and say why there is
+		// no limit: the parent's log shows the child's stderr.
+		fmt.Fprintf(os.Stderr, "gokernel-worker: %v: no memory limit\n", err)
+	}
+	if limit > 0 {
+		s.memLimit = limit
+		go s.watchMemory(limit)
 	}
 	return s.run()
 }
@@ -113,6 +146,9 @@ type server struct {
 	interval time.Duration
 	pipes    []*pipe
 	done     chan struct{} // closed when run returns
+	guard    *fdGuard      // nil in tests that build a server by hand
+	lost     chan error    // a pipe of this process was closed: run returns the error
+	memLimit int64         // EnvMemoryLimit; 0: none
 
 	// mu orders everything sent to the parent: it is held while bytes are
 	// taken out of the stdout/stderr pipes and sent, and while frames are
@@ -129,9 +165,35 @@ type server struct {
 	cur atomic.Uint64 // running cell, or the last one: owner of pipe output
 
 	cmu    sync.Mutex
-	cells  map[uint64]context.CancelFunc
+	cells  map[uint64]*cellRun
 	inputs map[uint64]chan *frame
 	nextIn uint64
+	// orphans counts cells this server abandoned itself (an Evaluator
+	// without Abandon) whose Execute has not returned yet.
+	orphans     int
+	watchingStk bool // a goroutine reports changes of stuck()
+	stkDirty    bool // stuckChanged was called since the watcher last counted
+}
+
+// cellRun is a cell whose Execute was sent here and has not been answered.
+type cellRun struct {
+	cancel    context.CancelFunc
+	memBase   int64 // memory held when it started (with a memory limit)
+	overMem   bool  // interrupted by the memory limit (cmu)
+	answered  bool  // its result frame was sent (cmu)
+	abandoned bool  // answered by abandon; Execute still runs (cmu)
+}
+
+// An Abandoner can give up waiting for a cell that an interrupt cannot stop:
+// the cell keeps running on its own goroutine, the pending Execute returns
+// at once with an error saying so, and the next Execute runs normally.
+// Abandon reports whether a cell was abandoned; Stuck says how many
+// abandoned cells still run. interp.Session implements it. For an Evaluator
+// without it, Serve answers the cell itself and leaves its Execute running,
+// which is only safe when Execute calls may overlap (the tests' fakes).
+type Abandoner interface {
+	Abandon() bool
+	Stuck() int
 }
 
 type pipe struct {
@@ -144,8 +206,9 @@ func newServer(ev Evaluator, in, out *os.File, interval time.Duration) *server {
 	return &server{
 		ev: ev, in: in, out: out, interval: interval,
 		done:   make(chan struct{}),
+		lost:   make(chan error, 1),
 		buf:    make([]byte, readChunk),
-		cells:  make(map[uint64]context.CancelFunc),
+		cells:  make(map[uint64]*cellRun),
 		inputs: make(map[uint64]chan *frame),
 	}
 }
@@ -175,6 +238,19 @@ func (s *server) run() error {
 		s.syncLocked()
 		s.mu.Unlock()
 	}()
+	// The read loop has a goroutine of its own, so that a pipe closed
+	// under it (its read may then never return) cannot keep run waiting.
+	read := make(chan error, 1)
+	go func() { read <- s.readLoop() }()
+	select {
+	case err := <-read:
+		return err
+	case err := <-s.lost:
+		return err
+	}
+}
+
+func (s *server) readLoop() error {
 	for {
 		f, err := readFrame(s.in)
 		if err == io.EOF {
@@ -189,6 +265,36 @@ func (s *server) run() error {
 	}
 }
 
+// checkFDs repairs fd 1 and fd 2 if user code closed them, telling the
+// cell, and reports whether a protocol pipe was closed: it then tells the
+// parent (or, if it cannot, writes to fd 2, which the parent reads after
+// the end) and makes run return, ending the process.
+func (s *server) checkFDs(cell uint64) (lost bool) {
+	if s.guard == nil {
+		return false
+	}
+	notes, what := s.guard.check()
+	if len(notes) > 0 {
+		s.mu.Lock()
+		s.syncLocked()
+		for _, n := range notes {
+			s.streamLocked(cell, "stderr", []byte(n))
+		}
+		s.mu.Unlock()
+	}
+	if what == "" {
+		return false
+	}
+	if s.send(&frame{Op: opLost, Text: what}) != nil {
+		fmt.Fprintf(os.Stderr, "%s%s%s\n", lostMark, what, lostEnd)
+	}
+	select {
+	case s.lost <- fmt.Errorf("worker: a cell closed %s", what):
+	default:
+	}
+	return true
+}
+
 // dispatch never blocks: the read loop must stay free for interrupts and
 // input replies while cells run.
 func (s *server) dispatch(f *frame) error {
@@ -197,11 +303,13 @@ func (s *server) dispatch(f *frame) error {
 		go s.execute(f)
 	case opInterrupt:
 		s.cmu.Lock()
-		cancel := s.cells[f.ID]
+		c := s.cells[f.ID]
 		s.cmu.Unlock()
-		if cancel != nil {
-			cancel()
+		if c != nil {
+			c.cancel()
 		}
+	case opAbandon:
+		go s.abandon(f.ID)
 	case opComplete, opInspect, opIsComplete:
 		go s.call(f)
 	case opDebug:
@@ -224,14 +332,21 @@ func (s *server) dispatch(f *frame) error {
 
 func (s *server) execute(f *frame) {
 	ctx, cancel := context.WithCancel(context.Background())
+	run := &cellRun{cancel: cancel}
+	if s.memLimit > 0 {
+		run.memBase = heldMemory()
+	}
 	s.cmu.Lock()
-	s.cells[f.ID] = cancel
+	s.cells[f.ID] = run
 	s.cmu.Unlock()
 	// Output written before this point belongs to the previous cell.
 	s.mu.Lock()
 	s.syncLocked()
 	s.cur.Store(f.ID)
 	s.mu.Unlock()
+	if s.checkFDs(f.ID) { // closed by a goroutine of an earlier cell
+		return
+	}
 
 	var b mime.Bundle
 	var err error
@@ -239,11 +354,31 @@ func (s *server) execute(f *frame) {
 		err = p
 	}
 	cancel()
+	if s.checkFDs(f.ID) {
+		return // the process ends; the parent says why
+	}
+	if s.memLimit > 0 {
+		s.checkHardLimit()
+	}
 	s.cmu.Lock()
-	delete(s.cells, f.ID)
+	if s.cells[f.ID] == run {
+		delete(s.cells, f.ID)
+	}
+	answered := run.answered
+	run.answered = true
+	if run.overMem {
+		err = memoryError(s.memLimit)
+	}
+	if run.abandoned {
+		s.orphans--
+	}
 	s.cmu.Unlock()
+	if answered {
+		s.stuckChanged()
+		return // abandoned: the parent has had its answer
+	}
 
-	res := &frame{Op: opResult, ID: f.ID, Err: toWire(err)}
+	res := &frame{Op: opResult, ID: f.ID, Err: toWire(err), Stuck: s.stuck()}
 	if !b.IsZero() {
 		res.Bundle = &b
 	}
@@ -252,9 +387,105 @@ func (s *server) execute(f *frame) {
 		// the cell still gets an answer.
 		res.Bundle = nil
 		res.Err = toWire(fmt.Errorf("worker: the cell's value could not be sent to the kernel: %w", e))
+		if errors.Is(e, errTooLarge) {
+			res.Err = toWire(&Error{Kind: "ValueTooLarge", Msg: "The cell ran, but " + e.Error() + "."})
+		}
 		_ = s.send(res)
 	}
+	if res.Stuck > 0 {
+		s.stuckChanged()
+	}
 }
+
+// errAbandoned answers a cell this server abandoned itself. The Client
+// replaces the text with its own (it knows Options.Grace).
+var errAbandoned = &Error{Kind: "Interrupted", Msg: "interrupted, but the cell did not stop: it was left running"}
+
+// abandon gives up on cell id, which an interrupt did not stop: through
+// the Evaluator's Abandon when it has one (its Execute then returns at once
+// and execute answers), else by answering the cell here and leaving its
+// Execute running.
+func (s *server) abandon(id uint64) {
+	if a, ok := s.ev.(Abandoner); ok {
+		if a.Abandon() {
+			s.stuckChanged()
+		}
+		return
+	}
+	s.cmu.Lock()
+	run := s.cells[id]
+	if run == nil || run.answered {
+		s.cmu.Unlock()
+		return
+	}
+	run.answered, run.abandoned = true, true
+	delete(s.cells, id)
+	s.orphans++
+	s.cmu.Unlock()
+	_ = s.send(&frame{Op: opResult, ID: id, Err: toWire(errAbandoned), Stuck: s.stuck()})
+	s.stuckChanged()
+}
+
+// stuck returns how many abandoned cells still run. (The Evaluator's
+// Stuck is called without cmu held: it may take locks of its own that a
+// cell holds while it calls the Publisher.)
+func (s *server) stuck() int {
+	n := 0
+	if a, ok := s.ev.(Abandoner); ok {
+		n = a.Stuck()
+	}
+	s.cmu.Lock()
+	n += s.orphans
+	s.cmu.Unlock()
+	return n
+}
+
+// stuckChanged makes sure the parent hears when the number of abandoned
+// cells changes: while any runs, one goroutine checks every stuckPoll and
+// sends an opStuck frame on each change (the last one says 0). The parent
+// needs it to decide whether an interrupt restarts the interpreter.
+func (s *server) stuckChanged() {
+	s.cmu.Lock()
+	s.stkDirty = true
+	if s.watchingStk {
+		s.cmu.Unlock()
+		return
+	}
+	s.watchingStk = true
+	s.cmu.Unlock()
+	go func() {
+		last := -1
+		for {
+			s.cmu.Lock()
+			s.stkDirty = false
+			s.cmu.Unlock()
+			n := s.stuck()
+			if n != last {
+				if s.send(&frame{Op: opStuck, Stuck: n}) != nil {
+					n = 0
+				}
+				last = n
+			}
+			if n == 0 {
+				s.cmu.Lock()
+				if !s.stkDirty { // nothing changed since the count
+					s.watchingStk = false
+					s.cmu.Unlock()
+					return
+				}
+				s.cmu.Unlock()
+				continue
+			}
+			select {
+			case <-time.After(stuckPoll):
+			case <-s.done:
+				return
+			}
+		}
+	}()
+}
+
+const stuckPoll = 100 * time.Millisecond
 
 func (s *server) call(f *frame) {
 	r := &frame{Op: opReply, ID: f.ID}
@@ -348,14 +579,9 @@ func (s *server) drainLocked(p *pipe, fd uintptr) int {
 	}
 	n = min(n, maxFrame-rawHeader)
 	if s.writeLocked(rawFrameHeader(s.cur.Load(), p.name, n)) != nil {
-		// The parent is gone; consume the bytes all the same.
-		for n > 0 {
-			k, err := readFD(fd, s.buf[:min(n, len(s.buf))])
-			if k <= 0 || err != nil {
-				break
-			}
-			n -= k
-		}
+		// The frame pipe is broken (the parent is gone, or a cell closed
+		// it): leave the bytes in the pipe, where the parent finds them
+		// after this process ended (the reason it ends is among them).
 		return 0
 	}
 	moved := 0
@@ -415,6 +641,12 @@ func (s *server) pump(p *pipe) {
 		})
 		if err != nil || ferr != nil {
 			return
+		}
+		s.mu.Lock()
+		broken := s.broken
+		s.mu.Unlock()
+		if broken {
+			return // nowhere to send to: see drainLocked
 		}
 		// After a drain, pause; after a wake-up with nothing left (a
 		// Publisher call took the bytes first), wait again at once. At EOF

@@ -28,3 +28,5 @@ func splice(src, dst uintptr, n int) int {
 	}
 	return moved
 }
+
+func dupTo(oldfd, newfd int) error { return syscall.Dup3(oldfd, newfd, 0) }

@@ -20,3 +20,11 @@ func setPipeSize(fd uintptr, size int) {}
 func readFD(fd uintptr, b []byte) (int, error) { return 0, errUnsupported }
 
 func splice(src, dst uintptr, n int) int { return 0 }
+
+type fileID struct{}
+
+func dupHigh(fd int) (int, error)  { return fd, nil }
+func dupCopy(fd int) (int, error)  { return -1, errUnsupported }
+func fdID(fd int) (fileID, bool)   { return fileID{}, false }
+func dupTo(oldfd, newfd int) error { return errUnsupported }
+func holdFD(fd int)                {}

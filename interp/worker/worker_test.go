@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,7 +27,13 @@ const envChild = "WORKER_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envChild) == "1" {
-		if err := Serve(fake{}); err != nil {
+		var ev Evaluator = fake{}
+		if os.Getenv(envAbandoner) == "1" {
+			ev = &abandoner{}
+		}
+		err := Serve(ev)
+		EndDescendants()
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}
@@ -39,6 +46,8 @@ func TestMain(m *testing.M) {
 type fake struct{}
 
 var (
+	held        [][]byte
+	unstick     = make(chan struct{})
 	releaseLate = make(chan struct{})
 	lateDone    = make(chan struct{})
 )
@@ -120,19 +129,23 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		case "garbage": // bytes on the frame pipe that are no frame
-			os.NewFile(fdOut, "").Write([]byte("garbage!"))
+			os.NewFile(uintptr(movedFDs[fdOut]), "").Write([]byte("garbage!"))
 			select {}
 		case "badjson":
-			os.NewFile(fdOut, "").Write([]byte("\x00\x00\x00\x05hello"))
+			os.NewFile(uintptr(movedFDs[fdOut]), "").Write([]byte("\x00\x00\x00\x05hello"))
 			select {}
 		case "truncated":
-			os.NewFile(fdOut, "").Write([]byte("\x00\x00\x01\x00{\"op\":"))
+			os.NewFile(uintptr(movedFDs[fdOut]), "").Write([]byte("\x00\x00\x01\x00{\"op\":"))
 			select {}
 		case "loop": // interruptible
 			<-ctx.Done()
 			return result, &tbError{"Interrupted", "interrupted"}
 		case "stuck": // not interruptible
 			time.Sleep(time.Hour)
+		case "stuckuntil": // not interruptible, until a later cell runs unstick
+			<-unstick
+		case "unstick":
+			close(unstick)
 		case "later": // a goroutine that outlives the cell
 			go func() {
 				<-releaseLate
@@ -143,6 +156,38 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 		case "release":
 			close(releaseLate)
 			<-lateDone
+		case "close": // a descriptor number, as a careless cell would
+			n, _ := strconv.Atoi(arg)
+			syscall.Close(n)
+		case "closestdout":
+			os.Stdout.Close()
+		case "closeproto": // where Serve moved fd 3, 4, 5 or 6
+			n, _ := strconv.Atoi(arg)
+			syscall.Close(movedFDs[n])
+		case "bgcloseproto": // the same from a goroutine, after the cell
+			n, _ := strconv.Atoi(arg)
+			go func() {
+				time.Sleep(50 * time.Millisecond)
+				syscall.Close(movedFDs[n])
+			}()
+		case "big": // a value of this many bytes
+			n, _ := strconv.Atoi(arg)
+			result = mime.TextBundle(strings.Repeat("x", n))
+		case "alloc": // grows until interrupted
+			var keep [][]byte
+			for ctx.Err() == nil {
+				keep = append(keep, make([]byte, 1<<20))
+			}
+			runtime.KeepAlive(keep)
+			return result, &tbError{"Interrupted", "interrupted"}
+		case "allochuge": // one allocation of this many MiB, held where no interrupt reaches
+			n, _ := strconv.Atoi(arg)
+			b := make([]byte, n<<20)
+			time.Sleep(time.Hour)
+			runtime.KeepAlive(b)
+		case "allocheld": // one allocation of this many MiB, kept after the cell
+			n, _ := strconv.Atoi(arg)
+			held = append(held, make([]byte, n<<20))
 		case "pid":
 			result = mime.TextBundle(strconv.Itoa(os.Getpid()))
 		default:
@@ -153,6 +198,64 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 }
 
 func zero() float64 { return 0 }
+
+// envAbandoner makes the child serve an abandoner instead of fake.
+const envAbandoner = "WORKER_TEST_ABANDONER"
+
+// abandoner is fake with the contract of interp.Session's Abandon and
+// Stuck: an abandoned cell runs on in its own goroutine while Execute
+// returns at once.
+type abandoner struct {
+	fake
+	mu      sync.Mutex
+	running chan struct{} // closed by Abandon; nil when no cell runs
+	stuck   sync.WaitGroup
+	nstuck  atomic.Int32
+}
+
+func (a *abandoner) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
+	type result struct {
+		b   mime.Bundle
+		err error
+	}
+	done := make(chan result, 1)
+	abandon := make(chan struct{})
+	a.mu.Lock()
+	a.running = abandon
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if a.running == abandon {
+			a.running = nil
+		}
+		a.mu.Unlock()
+	}()
+	go func() {
+		b, err := a.fake.Execute(ctx, code, out)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-abandon:
+		a.nstuck.Add(1)
+		go func() { <-done; a.nstuck.Add(-1) }()
+		return mime.Bundle{}, &tbError{"Interrupted", "the cell is stuck"}
+	}
+}
+
+func (a *abandoner) Abandon() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.running == nil {
+		return false
+	}
+	close(a.running)
+	a.running = nil
+	return true
+}
+
+func (a *abandoner) Stuck() int { return int(a.nstuck.Load()) }
 
 func (fake) Complete(code string, cursor int) ([]mime.Completion, int, int) {
 	if code == "panic" {
@@ -489,46 +592,116 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
-// stuckWatcher signals when the Client reports a cell it cannot stop.
-type stuckWatcher struct {
-	mime.Recorder
-	once  sync.Once
-	stuck chan struct{}
-}
-
-func (s *stuckWatcher) Stream(name, text string) {
-	s.Recorder.Stream(name, text)
-	if strings.Contains(text, "did not stop") {
-		s.once.Do(func() { close(s.stuck) })
+// TestInterruptPolicy follows the policy of the package doc, with a child
+// whose Evaluator abandons cells itself (as interp.Session does) and with
+// one that does not (Serve then answers the abandoned cell).
+func TestInterruptPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+	}{
+		{"Abandoner", []string{envAbandoner + "=1"}},
+		{"Serve abandons", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Run("stuck, then interrupt another cell", func(t *testing.T) {
+				c := newClient(t, Options{Grace: 50 * time.Millisecond, Env: tc.env})
+				_, pid1, _ := run(t, c, "pid")
+				err := interruptAfterStart(t, c, "print started\nstuck")
+				if !isKind(err, "Interrupted") || !strings.Contains(err.Error(), "keeps running in the background") ||
+					!strings.Contains(err.Error(), "restarts the Go interpreter") {
+					t.Fatalf("abandoned cell: %v", err)
+				}
+				// The next cell runs normally, in the same interpreter.
+				if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+					t.Fatalf("after abandon: pid %v then %v (%v)", text(pid1), text(pid2), err)
+				}
+				// An interrupt while it still runs restarts the interpreter,
+				// even for a cell an interrupt could stop.
+				err = interruptAfterStart(t, c, "print started\nloop")
+				if !isKind(err, InterpreterRestarted) || !strings.Contains(err.Error(), "is lost") {
+					t.Fatalf("second interrupt: %v", err)
+				}
+				if _, pid3, err := run(t, c, "pid"); err != nil || text(pid3) == text(pid1) {
+					t.Fatalf("after restart: pid %v then %v (%v)", text(pid1), text(pid3), err)
+				}
+			})
+			t.Run("interrupt while idle", func(t *testing.T) {
+				c := newClient(t, Options{Grace: 50 * time.Millisecond, Env: tc.env})
+				_, pid1, _ := run(t, c, "pid")
+				if err := interruptAfterStart(t, c, "print started\nstuck"); !isKind(err, "Interrupted") {
+					t.Fatalf("abandoned cell: %v", err)
+				}
+				waitFor(t, func() bool { w := c.w; return w != nil && w.stuck.Load() > 0 })
+				c.Interrupt() // no cell runs
+				rec, pid2, err := run(t, c, "pid")
+				if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "restarted the Go interpreter") {
+					t.Fatalf("next cell: pid %v then %v (%v), stderr %q", text(pid1), text(pid2), err, rec.Stderr())
+				}
+			})
+			t.Run("abandoned cell ends", func(t *testing.T) {
+				c := newClient(t, Options{Grace: 50 * time.Millisecond, Env: tc.env})
+				_, pid1, _ := run(t, c, "pid")
+				if err := interruptAfterStart(t, c, "print started\nstuckuntil"); !isKind(err, "Interrupted") {
+					t.Fatalf("abandoned cell: %v", err)
+				}
+				if _, _, err := run(t, c, "unstick"); err != nil {
+					t.Fatal(err)
+				}
+				c.mu.Lock()
+				w := c.w
+				c.mu.Unlock()
+				waitFor(t, func() bool { return w.stuck.Load() == 0 })
+				// Nothing is stuck any more: an interrupt is an interrupt.
+				err := interruptAfterStart(t, c, "print started\nloop")
+				if !isKind(err, "Interrupted") || strings.Contains(err.Error(), "did not stop") {
+					t.Fatalf("interrupt: %v", err)
+				}
+				if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+					t.Fatalf("state lost: pid %v then %v (%v)", text(pid1), text(pid2), err)
+				}
+			})
+		})
 	}
 }
 
-func TestSecondInterruptRestarts(t *testing.T) {
-	c := newClient(t, Options{Grace: 50 * time.Millisecond})
-	_, before, _ := run(t, c, "pid")
+// interruptAfterStart runs code (which prints first), interrupts it as the
+// kernel does (cancel the context, then Interrupt) once it printed, and
+// returns Execute's error.
+func interruptAfterStart(t *testing.T, c *Client, code string) error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &stuckWatcher{stuck: make(chan struct{})}
-	done := make(chan error)
+	defer cancel()
+	rec := &mime.Recorder{}
+	done := make(chan error, 1)
 	go func() {
-		_, err := c.Execute(ctx, "print started\nstuck", out)
+		_, err := c.Execute(ctx, code, rec)
 		done <- err
 	}()
-	waitFor(t, func() bool { return out.Stdout() != "" })
-	cancel()      // first interrupt
-	c.Interrupt() // the same interrupt_request, as the kernel reports it too
-	<-out.stuck
-	if !strings.Contains(out.Stderr(), "Interrupt again to restart") {
-		t.Fatalf("stderr %q", out.Stderr())
+	waitFor(t, func() bool { return rec.Stdout() != "" })
+	cancel()
+	c.Interrupt()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second): // a hang guard
+		t.Fatal("Execute did not return after the interrupt")
+		return nil
 	}
-	c.Interrupt() // second interrupt
-	err := <-done
-	var e *Error
-	if !errors.As(err, &e) || e.Kind != InterpreterRestarted {
-		t.Fatalf("got %#v", err)
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, after, err := run(t, c, "pid"); err != nil || text(after) == text(before) {
-		t.Fatalf("next cell: pid %v then %v (%v)", before, after, err)
-	}
+	return n
+}
+
+func isKind(err error, kind string) bool {
+	var n interface{ Name() string }
+	return errors.As(err, &n) && n.Name() == kind
 }
 
 func TestLateOutput(t *testing.T) {
@@ -585,6 +758,234 @@ func TestClose(t *testing.T) {
 		t.Fatalf("Execute after Close: %v", err)
 	}
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestNoProcessLeft starts processes from a cell, one in the child's
+// process group and one in a session of its own, then ends the child in
+// each way the Client can, and checks that none of them is left.
+func TestNoProcessLeft(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("processes that leave the process group are found on Linux only")
+	}
+	start := func(t *testing.T, c *Client) []int {
+		t.Helper()
+		rec, _, err := run(t, c, "sh sleep 300 & echo $!; setsid sleep 300 & echo $!")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pids []int
+		for _, f := range strings.Fields(rec.Stdout()) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("stdout %q", rec.Stdout())
+			}
+			pids = append(pids, pid)
+		}
+		waitFor(t, func() bool { return alive(pids[0]) && alive(pids[1]) })
+		return pids
+	}
+	gone := func(t *testing.T, pids []int) {
+		t.Helper()
+		waitFor(t, func() bool { return !alive(pids[0]) && !alive(pids[1]) })
+	}
+	t.Run("Close", func(t *testing.T) {
+		c := newClient(t, Options{})
+		pids := start(t, c)
+		c.Close()
+		gone(t, pids)
+	})
+	t.Run("Close with a stuck cell", func(t *testing.T) {
+		c := newClient(t, Options{})
+		pids := start(t, c)
+		go c.Execute(context.Background(), "stuck", &mime.Recorder{})
+		waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.running != nil })
+		c.Close()
+		gone(t, pids)
+	})
+	t.Run("restart", func(t *testing.T) {
+		c := newClient(t, Options{Grace: 50 * time.Millisecond})
+		pids := start(t, c)
+		if err := interruptAfterStart(t, c, "print started\nstuck"); !isKind(err, "Interrupted") {
+			t.Fatal(err)
+		}
+		if err := interruptAfterStart(t, c, "print started\nloop"); !isKind(err, InterpreterRestarted) {
+			t.Fatal(err)
+		}
+		gone(t, pids)
+	})
+	t.Run("the kernel dies", func(t *testing.T) {
+		// The child sees its pipe close, as when the kernel is killed.
+		c := newClient(t, Options{})
+		pids := start(t, c)
+		pid := c.PID()
+		c.mu.Lock()
+		c.w.toChild.Close()
+		c.mu.Unlock()
+		gone(t, pids)
+		waitFor(t, func() bool { return !alive(pid) })
+	})
+}
+
+// TestClosedFDs closes the child's descriptors as a careless cell would.
+func TestClosedFDs(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptor tests need Linux")
+	}
+	// Small numbers are harmless: Serve moved its pipes away from them.
+	t.Run("fd 3 to 6", func(t *testing.T) {
+		c := newClient(t, Options{})
+		_, pid1, _ := run(t, c, "pid")
+		for fd := 3; fd <= 6; fd++ {
+			if _, _, err := run(t, c, fmt.Sprintf("close %d", fd)); err != nil {
+				t.Fatalf("close %d: %v", fd, err)
+			}
+		}
+		rec, pid2, err := run(t, c, "print still here\npid")
+		if err != nil || text(pid2) != text(pid1) || rec.Stdout() != "still here\n" {
+			t.Fatalf("after: pid %v then %v (%v), stdout %q", text(pid1), text(pid2), err, rec.Stdout())
+		}
+	})
+	// fd 1 and 2 are reopened, and the cell is told.
+	for _, code := range []string{"close 1", "closestdout", "close 2"} {
+		t.Run(code, func(t *testing.T) {
+			c := newClient(t, Options{})
+			_, pid1, _ := run(t, c, "pid")
+			rec, _, err := run(t, c, code)
+			if err != nil || !strings.Contains(rec.Stderr(), "it was reopened") {
+				t.Fatalf("%v, stderr %q", err, rec.Stderr())
+			}
+			rec, pid2, err := run(t, c, "print out\nstderr err\npid")
+			if err != nil || text(pid2) != text(pid1) || rec.Stdout() != "out\n" || rec.Stderr() != "err\n" {
+				t.Fatalf("after: pid %v then %v (%v), stdout %q, stderr %q", text(pid1), text(pid2), err, rec.Stdout(), rec.Stderr())
+			}
+		})
+	}
+	// The pipes themselves: the child is restarted, and the error says why.
+	for _, tc := range []struct{ code, want string }{
+		{"closeproto 3", "lost its pipe from the kernel (fd "},
+		{"closeproto 4", "lost its pipe to the kernel (fd "},
+		{"closeproto 5", "lost the read end of its stdout pipe (fd "},
+		{"closeproto 6", "lost the read end of its stderr pipe (fd "},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			c := newClient(t, Options{})
+			_, pid1, _ := run(t, c, "pid")
+			_, _, err := run(t, c, tc.code)
+			if !isKind(err, KernelDied) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "restarted") {
+				t.Fatalf("got %v", err)
+			}
+			rec, pid2, err := run(t, c, "print ok\npid")
+			if err != nil || text(pid2) == text(pid1) || rec.Stdout() != "ok\n" {
+				t.Fatalf("after: pid %v then %v (%v), stdout %q", text(pid1), text(pid2), err, rec.Stdout())
+			}
+		})
+	}
+	t.Run("fd 4 closed by a goroutine", func(t *testing.T) {
+		c := newClient(t, Options{})
+		_, pid1, _ := run(t, c, "pid")
+		if _, _, err := run(t, c, "bgcloseproto 4"); err != nil {
+			t.Fatal(err)
+		}
+		// The Client sees the pipe end while the child lives on, restarts
+		// it, and tells the next cell.
+		waitFor(t, func() bool { return !alive(mustAtoi(t, text(pid1))) })
+		rec, pid2, err := run(t, c, "pid")
+		if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "lost its pipe to the kernel") ||
+			strings.Contains(rec.Stderr(), "out of memory") {
+			t.Fatalf("after: pid %v then %v (%v), stderr %q", text(pid1), text(pid2), err, rec.Stderr())
+		}
+	})
+	t.Run("closed by a goroutine", func(t *testing.T) {
+		c := newClient(t, Options{})
+		_, pid1, _ := run(t, c, "pid")
+		if _, _, err := run(t, c, "bgcloseproto 3"); err != nil {
+			t.Fatal(err)
+		}
+		// Wait until the goroutine closed it (fdIn was moved to highFD).
+		waitFor(t, func() bool {
+			_, err := os.Readlink(fmt.Sprintf("/proc/%s/fd/%d", text(pid1), highFD))
+			return err != nil
+		})
+		// The cell never reached that child: it runs in the next one,
+		// after a note that says what happened.
+		rec, pid2, err := run(t, c, "pid")
+		if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "lost its pipe from the kernel") {
+			t.Fatalf("after: pid %v then %v (%v), stderr %q", text(pid1), text(pid2), err, rec.Stderr())
+		}
+	})
+}
+
+// TestFrameLimit: above the limit between kernel and interpreter, the
+// error names it and says what to do, and the interpreter stays. (Frames
+// of 70 MiB, above the old limit, are tested in large_test.go.)
+func TestFrameLimit(t *testing.T) {
+	c := newClient(t, Options{})
+	_, pid1, _ := run(t, c, "pid")
+	defer func(old int) { maxSend = old }(maxSend)
+	maxSend = 1 << 20
+	_, _, err := run(t, c, "value ok\n"+strings.Repeat(" ", 2<<20))
+	if !isKind(err, "CellTooLarge") || !strings.Contains(err.Error(), "more than the 1 MiB limit") ||
+		!strings.Contains(err.Error(), "Split it") {
+		t.Fatalf("too large a cell: %v", err)
+	}
+	if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+		t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+	}
+	e := &tooLargeError{opResult, 1536 << 20}
+	if !errors.Is(e, errTooLarge) || !strings.Contains(e.Error(), "value is 1.5 GiB as JSON, more than the 1 MiB limit") {
+		t.Fatalf("result error: %v", e)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	env := []string{EnvMemoryLimit + "=64MiB"}
+	t.Run("a cell is stopped", func(t *testing.T) {
+		c := newClient(t, Options{Env: env})
+		_, pid1, _ := run(t, c, "pid")
+		_, _, err := run(t, c, "alloc")
+		if !isKind(err, "MemoryLimit") || !strings.Contains(err.Error(), "more than the 64 MiB memory limit") ||
+			!strings.Contains(err.Error(), "is kept") {
+			t.Fatalf("got %v", err)
+		}
+		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) != text(pid1) {
+			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		}
+	})
+	t.Run("the interpreter is ended", func(t *testing.T) {
+		c := newClient(t, Options{Env: env})
+		_, pid1, _ := run(t, c, "pid")
+		for _, code := range []string{"allochuge 1024", "allocheld 1024"} {
+			_, _, err := run(t, c, code)
+			if !isKind(err, "MemoryLimit") || !strings.Contains(err.Error(), "more than the 64 MiB memory limit") ||
+				!strings.Contains(err.Error(), "is lost") {
+				t.Fatalf("%s: got %v", code, err)
+			}
+		}
+		if _, pid2, err := run(t, c, "pid"); err != nil || text(pid2) == text(pid1) {
+			t.Fatalf("after: pid %v then %v (%v)", text(pid1), text(pid2), err)
+		}
+	})
+	t.Run("not a size", func(t *testing.T) {
+		t.Setenv(EnvMemoryLimit, "lots")
+		c := newClient(t, Options{})
+		rec, _, err := run(t, c, "value ok")
+		if err != nil || !strings.Contains(rec.Stderr(), `"lots" is not a size`) || !strings.Contains(rec.Stderr(), "without a memory limit") {
+			t.Fatalf("%v, stderr %q", err, rec.Stderr())
+		}
+	})
+	t.Run("ParseSize", func(t *testing.T) {
+		for in, want := range map[string]int64{"": 0, "0": 0, "2GiB": 2 << 30, "512MiB": 512 << 20, "1.5G": 3 << 29,
+			"100mb": 100 << 20, "4096": 4096, " 3 GiB ": 3 << 30} {
+			if got, err := ParseSize(in); err != nil || got != want {
+				t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+			}
+		}
+		for _, in := range []string{"GiB", "-1G", "2 lots", "1e30G", "x"} {
+			if _, err := ParseSize(in); err == nil {
+				t.Errorf("ParseSize(%q): no error", in)
+			}
+		}
+	})
 }
 
 // alive reports whether pid runs (is neither gone nor a zombie).

@@ -9,7 +9,9 @@
 //	defer srv.Close()
 //	workloads.Fetch(srv.URL + "/delay/1")
 //	workloads.DelayMessage("TWO", 2*time.Second) // timestamped, thread-named log lines
-//	workloads.UpdateCounter(c, pause, lock)     // the read–sleep–write race
+//	workloads.Update(log, c, 2*time.Second, lock) // the article's race: sleep, read, log, write
+//	workloads.UpdateCounter(log, c, pause, lock)   // a pause between the read and the write
+//	workloads.Square(x), workloads.SumInts(xs)     // tasks smaller than shipping them to a process
 //
 // # Checkpoints
 //
@@ -161,3 +163,20 @@ func Calibrate(target time.Duration, work func(n int)) int {
 		n *= 4
 	}
 }
+
+// Square returns x*x: the article's square, a task far smaller than what
+// shipping it to a worker process costs (Pool(5).map(square, range(10))).
+func Square(x int) int { return x * x }
+
+// SumInts returns the sum of xs: almost no work per byte, so shipping xs to
+// another process costs more than the sum itself.
+func SumInts(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// Noop does nothing: a process running it measures start-up alone.
+func Noop() {}

@@ -14,6 +14,9 @@ func init() {
 		"workloads.CountPrimes": CountPrimes,
 		"workloads.MergeSort":   MergeSort,
 		"workloads.SortAll":     SortAll,
+		"workloads.Square":      Square,
+		"workloads.SumInts":     SumInts,
+		"workloads.Noop":        Noop,
 	} {
 		subprocess.Register(name, fn)
 	}

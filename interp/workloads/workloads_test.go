@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/interp/gil"
+	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/timeline"
 	"github.com/gokernel/gokernel/interp/workloads"
 )
@@ -129,5 +130,100 @@ func TestUpdateCounter(t *testing.T) {
 	}
 	if workloads.Increment(&c, 10, true); c.Value() != 12 {
 		t.Errorf("Increment: %d", c.Value())
+	}
+}
+
+// countingScheduler counts blocking calls, to see where Fetch releases the GIL.
+type countingScheduler struct {
+	mu              sync.Mutex
+	blocking, ended int
+}
+
+func (s *countingScheduler) Checkpoint(int64) {}
+
+func (s *countingScheduler) Blocking(int64) func() {
+	s.mu.Lock()
+	s.blocking++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.ended++
+		s.mu.Unlock()
+	}
+}
+
+// Fetch releases the GIL at each blocking call, as CPython does at each
+// system call (getaddrinfo, connect, send, recv), not once around the
+// whole request.
+func TestFetchBlocksPerCall(t *testing.T) {
+	srv, err := workloads.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	s := &countingScheduler{}
+	prev := rt.SetScheduler(s)
+	n, err := workloads.Fetch(srv.URL + "/bytes/100000")
+	rt.SetScheduler(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 100000 {
+		t.Errorf("Fetch read %d bytes, want 100000", n)
+	}
+	// resolve, connect, write, and 100 kB in 8 KiB reads: a dozen at least
+	if s.blocking < 4+100000/8192 {
+		t.Errorf("Fetch made %d blocking calls, want one per system call (at least %d)", s.blocking, 4+100000/8192)
+	}
+	if s.ended != s.blocking {
+		t.Errorf("%d blocking calls began, %d ended", s.blocking, s.ended)
+	}
+	if _, err := workloads.Fetch("https://127.0.0.1/"); err == nil || !strings.Contains(err.Error(), "http://") {
+		t.Errorf("Fetch(https) error = %v, want one naming http://", err)
+	}
+	if _, err := workloads.Fetch(srv.URL + "/delay/x"); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Errorf("Fetch(bad delay) error = %v, want 400", err)
+	}
+}
+
+// Update runs in the article's order (sleep, then read and write), and its
+// lock makes two threads end with 2.
+func TestUpdateArticleOrder(t *testing.T) {
+	g := gil.New(gil.Options{})
+	log := &workloads.Logger{W: &bytes.Buffer{}, Cost: workloads.LogRecordCost, WriteDelay: 50 * time.Microsecond}
+	var c workloads.Counter
+	lock := g.NewLock()
+	p := g.NewPool(2)
+	for range 2 {
+		p.Submit(func() any { workloads.Update(log, &c, 2*time.Millisecond, lock); return nil })
+	}
+	p.Shutdown()
+	if c.Value() != 2 {
+		t.Errorf("with the lock the final value is %d, want 2", c.Value())
+	}
+	var mine []string
+	for _, m := range log.Messages() {
+		if strings.HasPrefix(m, "ThreadPoolExecutor-0_0:") {
+			mine = append(mine, strings.TrimPrefix(m, "ThreadPoolExecutor-0_0:"))
+		}
+	}
+	want := "Update Started|Sleeping|Reading Value From Db|Updating Value|Update Finished"
+	if got := strings.Join(mine, "|"); got != want {
+		t.Errorf("thread 0 logged %q, want %q", got, want)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	var c workloads.Counter
+	c.Write(3)
+	l := &workloads.Logger{W: &bytes.Buffer{}, WriteDelay: time.Microsecond}
+	l.Log("x")
+	for got, want := range map[string]string{
+		c.String(): "counter = 3",
+		l.String(): "logger: 1 lines, each write takes 1µs",
+	} {
+		if got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
 	}
 }

@@ -96,6 +96,9 @@ func blockingKind() string {
 		if strings.HasSuffix(f.Function, "/interp/rt.Sleep") {
 			return timeline.Sleeping
 		}
+		if strings.HasSuffix(f.Function, "/interp/rt.gilBlocked") { // a channel, lock or wait group (rt/wait.go)
+			return timeline.Blocked
+		}
 		if strings.HasSuffix(f.Function, "/interp/rt.Blocking") || !more {
 			return timeline.IO
 		}

@@ -32,6 +32,7 @@ type LaneTotals struct {
 	Sleeping   time.Duration
 	IO         time.Duration `display:"I/O"`
 	Blocked    time.Duration
+	Awaiting   time.Duration // an event-loop task in await or gather (the loop runs others)
 	Idle       time.Duration
 }
 
@@ -66,7 +67,8 @@ func NewReport(model string, rec *timeline.Recorder, counters map[string]int) Re
 		k := tot[lane]
 		rep.Lanes = append(rep.Lanes, LaneTotals{
 			Lane: lane, Running: k[timeline.Running], WaitingGIL: k[timeline.WaitingGIL],
-			Sleeping: k[timeline.Sleeping], IO: k[timeline.IO], Blocked: k[timeline.Blocked], Idle: k[timeline.Idle],
+			Sleeping: k[timeline.Sleeping], IO: k[timeline.IO], Blocked: k[timeline.Blocked],
+			Awaiting: k[timeline.Awaiting] + k[timeline.AwaitingGather], Idle: k[timeline.Idle],
 		})
 	}
 	return rep
@@ -84,10 +86,21 @@ func (rep Report) Lane(name string) LaneTotals {
 
 // Table returns the per-lane totals as a table.
 func (rep Report) Table() display.Table {
-	t := display.NewTable(fmt.Sprintf("%s: %s wall", rep.Model, display.Duration(rep.Wall)),
-		"lane", "running", "waiting for GIL", "sleeping", "I/O", "blocked", "idle")
+	awaiting := false // a column only for event loops that await
 	for _, l := range rep.Lanes {
-		t.AddRow(l.Lane, l.Running, l.WaitingGIL, l.Sleeping, l.IO, l.Blocked, l.Idle)
+		awaiting = awaiting || l.Awaiting > 0
+	}
+	cols := []string{"lane", "running", "waiting for GIL", "sleeping", "I/O", "blocked", "idle"}
+	if awaiting {
+		cols = append(cols, "awaiting")
+	}
+	t := display.NewTable(fmt.Sprintf("%s: %s wall", rep.Model, display.Duration(rep.Wall)), cols...)
+	for _, l := range rep.Lanes {
+		row := []any{l.Lane, l.Running, l.WaitingGIL, l.Sleeping, l.IO, l.Blocked, l.Idle}
+		if awaiting {
+			row = append(row, l.Awaiting)
+		}
+		t.AddRow(row...)
 	}
 	for _, k := range rep.counterNames() {
 		t.AddRow(k, rep.Counters[k])
@@ -106,12 +119,12 @@ func (rep Report) counterNames() []string {
 
 // Chart returns a grouped bar chart: per lane, seconds in each state.
 func (rep Report) Chart() display.Chart {
-	kinds := []string{timeline.Running, timeline.WaitingGIL, timeline.Sleeping, timeline.IO, timeline.Blocked, timeline.Idle}
+	kinds := []string{timeline.Running, timeline.WaitingGIL, timeline.Sleeping, timeline.IO, timeline.Blocked, timeline.Idle, timeline.Awaiting}
 	var groups []string
 	vals := make([][]float64, len(kinds))
 	for _, l := range rep.Lanes {
 		groups = append(groups, l.Lane)
-		for i, d := range []time.Duration{l.Running, l.WaitingGIL, l.Sleeping, l.IO, l.Blocked, l.Idle} {
+		for i, d := range []time.Duration{l.Running, l.WaitingGIL, l.Sleeping, l.IO, l.Blocked, l.Idle, l.Awaiting} {
 			vals[i] = append(vals[i], d.Seconds())
 		}
 	}

@@ -5,59 +5,54 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gokernel/gokernel/interp/gil/internal/futex"
 	"github.com/gokernel/gokernel/interp/timeline"
 )
 
 // A Lock is threading.Lock: waiting for it releases the GIL. It also
 // satisfies sync.Locker (Lock/Unlock), so workloads can take either kind.
+// The zero value is unlocked. A waiter blocks its OS thread in the kernel
+// and the releaser wakes it directly (package futex), as CPython's lock
+// (a semaphore) does: who gets the lock first after a release, the woken
+// waiter or the releaser coming back for it, is then decided as in CPython.
 type Lock struct {
-	ch chan struct{} // holds a token while locked
+	l futex.Lock
 }
 
 // NewLock returns an unlocked lock.
-func (r *Runtime) NewLock() *Lock { return &Lock{ch: make(chan struct{}, 1)} }
+func (r *Runtime) NewLock() *Lock { return &Lock{} }
 
 // Acquire waits until the lock is free and takes it.
 func (l *Lock) Acquire() {
-	select {
-	case l.ch <- struct{}{}:
+	if l.l.TryAcquire() {
 		return
-	default:
 	}
-	wait(timeline.Blocked, func(stop <-chan struct{}) bool {
-		select {
-		case l.ch <- struct{}{}:
-			return true
-		case <-stop:
-			return false
-		}
-	})
+	wait(timeline.Blocked, func(stop <-chan struct{}) bool { return l.l.Acquire(stop) })
 }
 
 // TryAcquire takes the lock if it is free (acquire(blocking=False)).
-func (l *Lock) TryAcquire() bool {
-	select {
-	case l.ch <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
+func (l *Lock) TryAcquire() bool { return l.l.TryAcquire() }
 
 // ErrUnlocked is the panic value of releasing a lock that is not held.
 var ErrUnlocked = errors.New("threading: release unlocked lock")
 
 // Release frees the lock; it panics with ErrUnlocked if it is not held.
 func (l *Lock) Release() {
-	select {
-	case <-l.ch:
-	default:
+	if !l.l.Release() {
 		panic(ErrUnlocked)
 	}
 }
 
 // Locked reports whether the lock is held.
-func (l *Lock) Locked() bool { return len(l.ch) == 1 }
+func (l *Lock) Locked() bool { return l.l.Locked() }
+
+// String describes the lock ("<unlocked Lock>", as Python prints it).
+func (l *Lock) String() string {
+	if l.Locked() {
+		return "<locked Lock>"
+	}
+	return "<unlocked Lock>"
+}
 
 // Lock is Acquire (sync.Locker).
 func (l *Lock) Lock() { l.Acquire() }

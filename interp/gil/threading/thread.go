@@ -64,6 +64,7 @@ type Runtime struct {
 	osThreads atomic.Bool
 
 	mu       sync.Mutex
+	ended    bool // JoinAll returned: the next thread starts a new run
 	started  []*Thread
 	pools    []*Pool
 	nthreads int
@@ -168,10 +169,11 @@ func (t *Thread) Start() {
 	if t.started.Swap(true) {
 		panic(fmt.Errorf("%w (%s)", ErrStartedTwice, t.name))
 	}
-	t.lane = NewLane(t.r.rec, t.name)
 	t.r.mu.Lock()
+	t.r.beginRun()
 	t.r.started = append(t.r.started, t)
 	t.r.mu.Unlock()
+	t.lane = NewLane(t.r.rec, t.name)
 	rt.Go(t.bootstrap)
 	wait(timeline.Blocked, func(stop <-chan struct{}) bool {
 		select {
@@ -283,6 +285,8 @@ func (t *Thread) Err() error {
 
 // JoinAll shuts the runtime's pools down and joins every thread started so
 // far, as Python does with non-daemon threads when the main thread exits.
+// It ends a run: the next thread started (or Run) begins a new one, with a
+// fresh timeline and counters, so Report shows the last run alone.
 func (r *Runtime) JoinAll() {
 	r.mu.Lock()
 	pools := append([]*Pool(nil), r.pools...)
@@ -299,11 +303,32 @@ func (r *Runtime) JoinAll() {
 				break
 			}
 		}
-		r.mu.Unlock()
 		if next == nil {
+			r.ended = true
+			r.mu.Unlock()
 			return
 		}
+		r.mu.Unlock()
 		next.Join()
+	}
+}
+
+// A CounterResetter is a scheduler whose counters start again with a new run.
+type CounterResetter interface{ ResetCounters() }
+
+// beginRun starts a new run if the last one ended (JoinAll returned): the
+// timeline and the scheduler's counters start again, so that a report and
+// its chart show one run, not a warm-up run piled under the measured one.
+// r.mu held.
+func (r *Runtime) beginRun() {
+	if !r.ended {
+		return
+	}
+	r.ended = false
+	r.started = nil // all joined
+	r.rec.Reset()
+	if c, ok := r.sched.(CounterResetter); ok {
+		c.ResetCounters()
 	}
 }
 
@@ -319,6 +344,9 @@ func (r *Runtime) Run(fn func()) {
 	}
 	t := &Thread{name: "MainThread", fn: fn, r: r, main: true, running: make(chan struct{}), done: make(chan struct{})}
 	t.started.Store(true)
+	r.mu.Lock()
+	r.beginRun()
+	r.mu.Unlock()
 	t.lane = NewLane(r.rec, t.name)
 	t.goid, t.cell = goid, rt.Current()
 	if r.osThreads.Load() {
@@ -337,9 +365,10 @@ func (r *Runtime) Run(fn func()) {
 	r.JoinAll()
 }
 
-// Sleep pauses the calling thread for d, releasing the GIL (time.sleep).
-// Cell code gets the same from time.Sleep; compiled code calls this.
-func (r *Runtime) Sleep(d time.Duration) { rt.Sleep(d) }
+// Sleep pauses the calling thread for d, releasing the GIL (time.sleep),
+// with the kernel's precision (the package's Sleep). Cell code's
+// time.Sleep releases the GIL too, on a coarser Go timer.
+func (r *Runtime) Sleep(d time.Duration) { Sleep(d) }
 
 // wait runs w as a blocking operation of the given kind: a thread releases
 // the GIL meanwhile. w gets a channel that is closed when the caller's cell

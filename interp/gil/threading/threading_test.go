@@ -92,3 +92,43 @@ func TestReportTable(t *testing.T) {
 		}
 	}
 }
+
+// JoinAll ends a run: the next thread starts a fresh timeline.
+func TestOneRunPerTimeline(t *testing.T) {
+	r := threading.New("test", nil, nil)
+	r.Go("first", func() {})
+	r.JoinAll()
+	r.Go("second", func() {})
+	r.JoinAll()
+	if lanes := r.Recorder().Lanes(); len(lanes) != 1 || lanes[0] != "second" {
+		t.Errorf("lanes %v, want only the last run's thread", lanes)
+	}
+}
+
+// Values a cell may print describe themselves.
+func TestStrings(t *testing.T) {
+	r := threading.New("test", nil, nil)
+	p := r.NewPool(2)
+	f := p.Submit(func() any { return 42 })
+	f.Result()
+	e := r.NewEvent()
+	q := r.NewQueue(3)
+	q.Put(1)
+	l := r.NewLock()
+	checks := map[string]string{
+		p.String(): "ThreadPoolExecutor-0: 1 of 2 workers",
+		f.String(): "<Future state=finished returned int>",
+		e.String(): "<Event unset>",
+		q.String(): "<Queue 1 items, maxsize 3>",
+		l.String(): "<unlocked Lock>",
+	}
+	for got, want := range checks {
+		if !strings.HasPrefix(got, want) {
+			t.Errorf("String() = %q, want it to start with %q", got, want)
+		}
+	}
+	p.Shutdown()
+	if s := r.String(); !strings.HasPrefix(s, "test: 1 threads started, 0 alive, 1 pools") {
+		t.Errorf("Runtime.String() = %q", s)
+	}
+}

@@ -60,14 +60,18 @@ func main() {
 // serve runs one yaegi session for the kernel that started this process.
 func serve() error {
 	s, err := interp.NewSession(interp.Options{
-		Stdout: cellWriter{fd: os.Stdout, name: "stdout"},
-		Stderr: cellWriter{fd: os.Stderr, name: "stderr"},
+		Stdout: cellWriter{fd: &os.Stdout, name: "stdout"},
+		Stderr: cellWriter{fd: &os.Stderr, name: "stderr"},
 	})
 	if err != nil {
 		return err
 	}
 	shareDeclarations(s)
-	defer subprocess.Shutdown() // no worker process outlives the interpreter
+	// No process a cell started outlives the interpreter: the subprocess
+	// model's workers are asked to stop first, then whatever is left below
+	// this process is killed (deferred calls run last first).
+	defer worker.EndDescendants()
+	defer subprocess.Shutdown()
 	// Start-up garbage (symbol tables are built at init) is returned to the
 	// OS now rather than whenever the heap next grows: idle RSS is a
 	// measured target.
@@ -89,6 +93,10 @@ type trimmed struct {
 	idle *residency.IdleTrimmer
 }
 
+// The worker finds the session's Abandon and Stuck through this interface;
+// without them it would fall back to leaving stuck cells to themselves.
+var _ worker.Abandoner = trimmed{}
+
 func (t trimmed) Execute(ctx context.Context, code string, out mime.Publisher) (mime.Bundle, error) {
 	defer t.idle.Busy()
 	return t.Session.Execute(ctx, code, out)
@@ -101,7 +109,7 @@ func (t trimmed) Execute(ctx context.Context, code string, out mime.Publisher) (
 // a goroutine of an earlier cell that is still printing goes through that
 // cell's Publisher instead, so its output is tagged with its own cell.
 type cellWriter struct {
-	fd   *os.File
+	fd   **os.File // &os.Stdout: worker.Serve replaces a closed os.Stdout
 	name string
 }
 
@@ -112,5 +120,5 @@ func (w cellWriter) Write(b []byte) (int, error) {
 			return len(b), nil
 		}
 	}
-	return w.fd.Write(b)
+	return (*w.fd).Write(b)
 }

@@ -1,5 +1,5 @@
-"""CPython side of the fidelity benchmark (go run ./interp/fidelity).
-
+"""CPython side of package mech (interp/fidelity/mech, which embeds this file)
+and of the fidelity benchmark (go run ./interp/fidelity).
 Each experiment is a subcommand that prints one JSON object of timings in
 seconds (or counts) on stdout; the Go program runs the same experiment
 under its models and sets the two side by side. Standard library only.
@@ -150,7 +150,7 @@ def exp_convoy(p):
 
         in_threads([spin, io])
         lat.sort()
-        out[str(interval)] = {"mean": sum(lat) / len(lat), "median": lat[len(lat) // 2]}
+        out[str(interval)] = {"mean": sum(lat) / len(lat), "median": lat[len(lat) // 2], "all": lat}
     sys.setswitchinterval(0.005)
     # the same waits with no CPU thread, for the cost of the sleep itself
     lat = []
@@ -334,6 +334,224 @@ def exp_processes2(p):
         pr.join()
         startup.append(clock() - start)
     return {"serial": min(serial), "parallel": min(parallel), "startup": min(startup)}
+
+
+def slices(interval, duration):
+    """Two CPU-bound threads for about duration seconds: how long each holds
+    the GIL before the other takes it (the time slices), in seconds."""
+    sys.setswitchinterval(interval)
+    state = {"owner": None}
+    stamps = []
+    end = clock() + duration
+
+    def spin(me):
+        while True:
+            if state["owner"] is not me:
+                now = clock()
+                stamps.append(now)
+                state["owner"] = me
+                if now > end:
+                    return
+
+    in_threads([lambda: spin(1), lambda: spin(2)])
+    sys.setswitchinterval(0.005)
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def median(xs):
+    ys = sorted(xs)
+    return ys[len(ys) // 2] if ys else float("nan")
+
+
+def exp_slices(p):
+    """The time slices of two CPU-bound threads, per switch interval."""
+    return {str(iv): slices(iv, p["duration"]) for iv in p["intervals"]}
+
+
+class SlowStream:
+    """A log stream whose every write takes p seconds (a blocking call)."""
+
+    def __init__(self, delay):
+        self.delay = delay
+
+    def write(self, s):
+        time.sleep(self.delay)
+
+    def flush(self):
+        pass
+
+
+def exp_race_log(p):
+    """The article's update() (sleep, then read, log, write) in two pool
+    threads, p['runs'] times, with each log write taking p['write']
+    seconds: how many runs end with 1 instead of 2."""
+    log = logging.getLogger("race_log")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    handler = logging.StreamHandler(SlowStream(p["write"]))
+    handler.setFormatter(logging.Formatter("%(asctime)s:%(threadName)s:%(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    db = {"value": 0}
+    lock = threading.Lock() if p.get("lock") else None
+
+    def update():
+        log.info("Update Started")
+        log.info("Sleeping")
+        time.sleep(p["sleep"])
+        if lock:
+            lock.acquire()
+        log.info("Reading Value From Db")
+        v = db["value"]
+        log.info("Updating Value")
+        db["value"] = v + 1
+        if lock:
+            lock.release()
+        log.info("Update Finished")
+
+    lost = 0
+    for _ in range(p["runs"]):
+        db["value"] = 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+            for _ in range(2):
+                ex.submit(update)
+        lost += db["value"] != 2
+    return {"lost": lost, "runs": p["runs"]}
+
+
+def exp_io_slowdown(p):
+    """GET url p['n'] times alone and p['n'] times next to a CPU-bound
+    thread: the median of each (seconds). CPython releases the GIL at each
+    blocking call of the request and waits for it after each."""
+    url = p["url"]
+    sys.setswitchinterval(p.get("interval", 0.005))
+
+    def times():
+        out = []
+        for _ in range(p["n"]):
+            start = clock()
+            fetch(url)
+            out.append(clock() - start)
+        return out
+
+    alone = times()
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        busy = times()
+    finally:
+        stop.set()
+        t.join()
+    sys.setswitchinterval(0.005)
+    return {"alone": median(alone), "busy": median(busy)}
+
+
+def square(x):
+    return x * x
+
+
+def _modules(q):
+    q.put(len(sys.modules))
+
+
+def exp_start_methods(p):
+    """Start and join a process doing nothing with each start method, p['k']
+    times: the first start, the median of the others, and how many modules
+    the child has loaded (what spawn re-imports; fork and forkserver copy
+    a parent's memory instead)."""
+    import multiprocessing as mp
+    import resource
+    out = {"parent_modules": len(sys.modules),
+           "parent_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    for method in p["methods"]:
+        ctx = mp.get_context(method)
+        ts = []
+        for _ in range(p["k"]):
+            start = clock()
+            pr = ctx.Process(target=_noop)
+            pr.start()
+            pr.join()
+            ts.append(clock() - start)
+        q = ctx.Queue()
+        pr = ctx.Process(target=_modules, args=(q,))
+        pr.start()
+        mods = q.get()
+        pr.join()
+        out[method] = {"first": ts[0], "median": median(ts[1:] or ts), "modules": mods}
+    return out
+
+
+def exp_pool_tiny(p):
+    """The article's Pool(5).map(square, range(10)), pool start-up and
+    shutdown included, against the same ten calls in a loop."""
+    import multiprocessing as mp
+    serial, pooled, mapped = [], [], []
+    for _ in range(p.get("repeat", 3)):
+        start = clock()
+        [square(x) for x in range(10)]
+        serial.append(clock() - start)
+        start = clock()
+        with mp.Pool(5) as pool:
+            m0 = clock()
+            pool.map(square, range(10))
+            mapped.append(clock() - m0)
+        pooled.append(clock() - start)
+    return {"serial": median(serial), "pool": median(pooled), "map": median(mapped)}
+
+
+def exp_pool_breakeven(p):
+    """Tasks of each duration (p['durations'], seconds of CPU work each),
+    p['tasks'] of them: in a loop vs mapped on a Pool(p['workers']) that is
+    already started. Times per duration."""
+    import multiprocessing as mp
+    m = 200000
+    per_step = min(serially([lambda: sum_squares(m)]) for _ in range(3)) / m
+    out = {}
+    with mp.Pool(p["workers"]) as pool:
+        pool.map(square, range(p["workers"]))  # the workers are up
+        for d in p["durations"]:
+            n = max(1, int(d / per_step))
+            ser, par = [], []
+            for _ in range(p.get("repeat", 3)):
+                start = clock()
+                [sum_squares(n) for _ in range(p["tasks"])]
+                ser.append(clock() - start)
+                start = clock()
+                pool.map(sum_squares, [n] * p["tasks"], chunksize=1)
+                par.append(clock() - start)
+            out[str(d)] = {"serial": median(ser), "pool": median(par)}
+    return {"per_step": per_step, "sizes": out}
+
+
+def exp_per_step(p):
+    """Seconds per loop step of sum_squares (to size tasks by duration)."""
+    n = p.get("n", 200000)
+    best = min(serially([lambda: sum_squares(n)]) for _ in range(3))
+    return {"per_step": best / n}
+
+
+def exp_shipping(p):
+    """Sum a list of p['n'] ints: in this process vs in two pool processes
+    that each receive half (pickled, piped), pool already started."""
+    import multiprocessing as mp
+    data = list(range(p["n"]))
+    half = len(data) // 2
+    ser, par = [], []
+    with mp.Pool(2) as pool:
+        pool.map(square, range(2))
+        for _ in range(p.get("repeat", 3)):
+            start = clock()
+            sum(data)
+            ser.append(clock() - start)
+            start = clock()
+            sum(pool.map(sum, [data[:half], data[half:]]))
+            par.append(clock() - start)
+    return {"serial": median(ser), "pool": median(par)}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,300 @@
+// Package mech measures the mechanisms the articles describe in CPython
+// and in the Go models side by side, in one run, interleaved, and judges
+// each model figure against CPython's figure from that run:
+//
+//	display.Show(mech.Convoy(mech.ConvoyOptions{}))        // the I/O thread's wait vs the switch interval
+//	display.Show(mech.Slices(mech.SliceOptions{}))         // time slices vs sys.setswitchinterval
+//	display.Show(mech.StartMethods(mech.StartOptions{}))   // fork, forkserver, spawn vs the model's start-up
+//	display.Show(mech.PoolTiny(mech.PoolOptions{}))        // Pool(5).map(square, range(10))
+//	display.Show(mech.Breakeven(mech.BreakevenOptions{}))  // the task size where a pool starts to pay
+//	display.Show(mech.Shipping(mech.ShippingOptions{}))    // shipping data costs more than it gains
+//	display.Show(mech.IOSlowdown(url, mech.IOOptions{}))   // a request next to a CPU-bound thread
+//	display.Show(mech.RaceLoss(mech.RaceOptions{}))        // lost updates with a slow log write
+//
+// Each returns a Result: a table of rows (metric, CPython, model, the
+// band the model must fall in, pass or fail), usually a chart, and
+// Passed. CPython is the python3 on PATH ($PYTHON overrides it), running
+// experiments.py (embedded here); without it a Result says so in Err and
+// every row fails: a missing comparison is not a pass. Each experiment
+// takes a few seconds. go run ./interp/fidelity runs them all.
+package mech
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gokernel/gokernel/interp/display"
+	"github.com/gokernel/gokernel/kernel/mime"
+)
+
+//go:embed experiments.py
+var script []byte
+
+// A Row is one figure measured both ways and judged.
+type Row struct {
+	Metric  string
+	CPython float64 // seconds for "s"/"ms"; NaN when CPython did not run
+	Model   float64
+	Unit    string // "s", "ms" (both stored in seconds), "x" (ratio), "rate" (0..1), "" (count)
+	Band    string // what the model must be, relative to CPython's figure
+	OK      bool
+	Info    bool // shown for reference, not judged (OK is true)
+	Note    string
+}
+
+// A Result is one experiment's rows, its chart and what went wrong.
+type Result struct {
+	Title  string
+	Python string // CPython's version, e.g. "3.11.7"
+	Rows   []Row
+	Chart  *display.Chart
+	Notes  []string
+	Err    error // CPython could not run (every row then fails)
+}
+
+// Passed reports whether every row passed (and CPython ran).
+func (r Result) Passed() bool {
+	if r.Err != nil {
+		return false
+	}
+	for _, row := range r.Rows {
+		if !row.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// Table returns the rows as a table.
+func (r Result) Table() display.Table {
+	title := r.Title
+	if r.Python != "" {
+		title += " (CPython " + r.Python + " and the Go model, same run)"
+	}
+	t := display.NewTable(title, "metric", "CPython", "Go model", "model/CPython", "band", "result")
+	for _, row := range r.Rows {
+		v := verdict(row.OK)
+		if row.Info {
+			v = "info"
+		}
+		t.AddRow(row.Metric, Format(row.CPython, row.Unit), Format(row.Model, row.Unit), ratio(row), row.Band, v)
+	}
+	return *t
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// Bundles shows the table, the chart, then the notes (display.MultiBundler).
+func (r Result) Bundles() []mime.Bundle {
+	out := []mime.Bundle{r.Table().Bundle()}
+	if r.Chart != nil {
+		out = append(out, r.Chart.Bundle())
+	}
+	if n := r.notes(); n != "" {
+		out = append(out, mime.TextBundle(n))
+	}
+	return out
+}
+
+// Bundle is the table (a cell's value).
+func (r Result) Bundle() mime.Bundle { return r.Table().Bundle() }
+
+func (r Result) notes() string {
+	var b strings.Builder
+	if r.Err != nil {
+		fmt.Fprintf(&b, "CPython did not run: %v\n", r.Err)
+	}
+	for _, n := range r.Notes {
+		b.WriteString(n + "\n")
+	}
+	for _, row := range r.Rows {
+		if row.Note != "" {
+			fmt.Fprintf(&b, "%s: %s\n", row.Metric, row.Note)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// String is the table and the notes as text.
+func (r Result) String() string {
+	s := r.Table().String()
+	if n := r.notes(); n != "" {
+		s += "\n" + n
+	}
+	return s
+}
+
+// Format writes v in unit for people: "5.12 ms", "0.98x", "0.31", "12".
+func Format(v float64, unit string) string {
+	switch {
+	case math.IsNaN(v):
+		return "-"
+	case unit == "s":
+		return fmt.Sprintf("%.3f s", v)
+	case unit == "ms":
+		return fmt.Sprintf("%.2f ms", v*1000)
+	case unit == "x":
+		return fmt.Sprintf("%.2fx", v)
+	case unit == "rate":
+		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func ratio(r Row) string {
+	if r.Unit == "" || r.Unit == "rate" || r.CPython == 0 || math.IsNaN(r.CPython) || math.IsNaN(r.Model) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", r.Model/r.CPython)
+}
+
+// Rel is a row judged by the model's relative distance from CPython's
+// figure: |model/CPython - 1| <= tol.
+func Rel(metric string, py, model float64, unit string, tol float64) Row {
+	ok := py > 0 && !math.IsNaN(model) && math.Abs(model/py-1) <= tol
+	return Row{Metric: metric, CPython: py, Model: model, Unit: unit, Band: fmt.Sprintf("±%.0f %%", tol*100), OK: ok}
+}
+
+// Abs is a row judged by |model - CPython| <= tol (for rates).
+func Abs(metric string, py, model float64, unit string, tol float64) Row {
+	ok := !math.IsNaN(py) && !math.IsNaN(model) && math.Abs(model-py) <= tol
+	return Row{Metric: metric, CPython: py, Model: model, Unit: unit, Band: fmt.Sprintf("±%g", tol), OK: ok}
+}
+
+// Factor is a row judged by the model being within a factor f of CPython.
+func Factor(metric string, py, model float64, unit string, f float64) Row {
+	ok := py > 0 && model > 0 && model <= py*f && model >= py/f
+	return Row{Metric: metric, CPython: py, Model: model, Unit: unit, Band: fmt.Sprintf("within %gx", f), OK: ok}
+}
+
+// Same is a row judged by the model reaching the same verdict as CPython
+// (both true or both false), each figure shown as 1 or 0.
+func Same(metric string, py, model bool) Row {
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	return Row{Metric: metric, CPython: b(py), Model: b(model), Band: "same (1 yes, 0 no)", OK: py == model}
+}
+
+// failed is a Result whose CPython side could not run.
+func failed(title string, err error) Result {
+	return Result{Title: title, Err: err, Rows: []Row{{Metric: "CPython ran", CPython: math.NaN(), Model: math.NaN(), Band: "must run", OK: false}}}
+}
+
+var pyFile struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// pythonCommand is $PYTHON or python3.
+func pythonCommand() string {
+	if p := os.Getenv("PYTHON"); p != "" {
+		return p
+	}
+	return "python3"
+}
+
+// Python runs experiment name of experiments.py with params (as JSON) and
+// decodes the JSON it prints into out.
+func Python(name string, params map[string]any, out any) error {
+	pyFile.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gokernel-mech-")
+		if err != nil {
+			pyFile.err = err
+			return
+		}
+		// a file, not python -c: multiprocessing's spawn and forkserver
+		// re-import the main module from its path
+		pyFile.path = filepath.Join(dir, "experiments.py")
+		pyFile.err = os.WriteFile(pyFile.path, script, 0o644)
+	})
+	if pyFile.err != nil {
+		return fmt.Errorf("mech: could not write experiments.py: %w", pyFile.err)
+	}
+	if params == nil {
+		params = map[string]any{}
+	}
+	p, _ := json.Marshal(params)
+	cmd := exec.Command(pythonCommand(), pyFile.path, name, string(p))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("mech: %s experiments.py %s %s: %w\n%s", pythonCommand(), name, p, err, lastLines(stderr.String(), 8))
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("mech: experiments.py %s: bad output %q: %w", name, b, err)
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
+
+var version struct {
+	once sync.Once
+	v    string
+}
+
+// PythonVersion returns CPython's version ("3.11.7"), or "" without one.
+func PythonVersion() string {
+	version.once.Do(func() {
+		out, err := exec.Command(pythonCommand(), "-c", "import sys; print(sys.version.split()[0])").Output()
+		if err == nil {
+			version.v = strings.TrimSpace(string(out))
+		}
+	})
+	return version.v
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	ys := append([]float64(nil), xs...)
+	sort.Float64s(ys)
+	return ys[len(ys)/2]
+}
+
+func secs(d time.Duration) float64 { return d.Seconds() }
+
+func durs(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Seconds()
+	}
+	return out
+}
+
+func timeIt(f func()) float64 {
+	t := time.Now()
+	f()
+	return time.Since(t).Seconds()
+}
+
+func ms(d time.Duration) string { return display.Duration(d) }

@@ -1,0 +1,74 @@
+package mech
+
+import (
+	"math"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestJudges(t *testing.T) {
+	tests := []struct {
+		row  Row
+		want bool
+	}{
+		{Rel("in", 1.0, 1.14, "s", 0.15), true},
+		{Rel("out", 1.0, 1.16, "s", 0.15), false},
+		{Rel("no CPython", math.NaN(), 1, "s", 0.15), false},
+		{Abs("rate in", 0.5, 0.36, "rate", 0.15), true},
+		{Abs("rate out", 0.5, 0.30, "rate", 0.15), false},
+		{Factor("factor in", 10, 39, "ms", 4), true},
+		{Factor("factor out", 10, 2, "ms", 4), false},
+		{Same("same", true, true), true},
+		{Same("differs", true, false), false},
+	}
+	for _, tc := range tests {
+		if tc.row.OK != tc.want {
+			t.Errorf("%s: OK = %v, want %v (%+v)", tc.row.Metric, tc.row.OK, tc.want, tc.row)
+		}
+	}
+}
+
+// Without CPython there is nothing to compare with: the result fails and
+// says why, it does not pass.
+func TestMissingPythonFails(t *testing.T) {
+	t.Setenv("PYTHON", "/nonexistent/python3")
+	r := RaceLoss(RaceOptions{Runs: 1, Rounds: 1})
+	if r.Passed() || r.Err == nil {
+		t.Fatalf("without CPython: Passed %v, Err %v", r.Passed(), r.Err)
+	}
+	if s := r.String(); !strings.Contains(s, "CPython did not run") || !strings.Contains(s, "FAIL") {
+		t.Errorf("String() = %q", s)
+	}
+	if len(r.Bundles()) < 2 {
+		t.Errorf("Bundles: %d, want the table and the note", len(r.Bundles()))
+	}
+}
+
+// The experiments run on both sides and fill every row (no timing is
+// asserted: only that each side produced a figure).
+func TestExperimentsRun(t *testing.T) {
+	if _, err := exec.LookPath(pythonCommand()); err != nil {
+		t.Skip("python3 is not installed: TestMissingPythonFails covers this case")
+	}
+	for _, r := range []Result{
+		RaceLoss(RaceOptions{Runs: 2, Rounds: 1, Sleep: time.Millisecond}),
+		Convoy(ConvoyOptions{Intervals: []time.Duration{time.Millisecond}, Waits: 3, Rounds: 1}),
+		Slices(SliceOptions{Intervals: []time.Duration{time.Millisecond}, Duration: 20 * time.Millisecond, Rounds: 1}),
+		PoolTiny(PoolOptions{Repeat: 1}),
+	} {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Title, r.Err)
+			continue
+		}
+		if len(r.Rows) == 0 || r.Python == "" {
+			t.Errorf("%s: %d rows, CPython %q", r.Title, len(r.Rows), r.Python)
+		}
+		for _, row := range r.Rows {
+			if math.IsNaN(row.CPython) && !row.Info {
+				t.Errorf("%s / %s: no CPython figure", r.Title, row.Metric)
+			}
+		}
+	}
+}

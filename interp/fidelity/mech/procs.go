@@ -1,0 +1,286 @@
+package mech
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/gokernel/gokernel/interp/display"
+	"github.com/gokernel/gokernel/interp/subprocess"
+	"github.com/gokernel/gokernel/interp/workloads"
+)
+
+// StartOptions sizes StartMethods. The zero value is usable.
+type StartOptions struct {
+	Starts int // processes started per method; 0: 4
+}
+
+// StartMethods starts and joins a process that does nothing with each of
+// CPython's start methods (fork, forkserver, spawn) and with the
+// subprocess model, and shows what each copies: fork duplicates the parent
+// (its memory, copy-on-write, with every module it has loaded), forkserver
+// forks a server process started once (the first start pays for the
+// server), spawn starts a fresh interpreter that imports the main module
+// again; the model starts the compiled kernel binary afresh, which has
+// nothing to import (a compiled, registered function runs at once; a
+// function declared in a cell makes the worker load the notebook first).
+// The model is judged to lie between fork and spawn.
+func StartMethods(o StartOptions) Result {
+	if o.Starts <= 0 {
+		o.Starts = 4
+	}
+	const title = "Process start-up: CPython's start methods and the subprocess model"
+	var p struct {
+		ParentModules           int     `json:"parent_modules"`
+		ParentRSS               float64 `json:"parent_rss_mib"`
+		Fork, Forkserver, Spawn struct {
+			First, Median float64
+			Modules       int
+		}
+	}
+	if err := Python("start_methods", map[string]any{"methods": []string{"fork", "forkserver", "spawn"}, "k": o.Starts}, &p); err != nil {
+		return failed(title, err)
+	}
+	var ts []float64
+	for range o.Starts {
+		var err error
+		t := timeIt(func() {
+			pr := subprocess.NewProcess(workloads.Noop)
+			if err = pr.Start(); err == nil {
+				err = pr.Join()
+			}
+		})
+		if err != nil {
+			return Result{Title: title, Err: fmt.Errorf("mech: the subprocess model could not start a process: %w", err), Rows: failed(title, err).Rows}
+		}
+		ts = append(ts, t)
+	}
+	first, med := ts[0], median(ts[1:])
+	if len(ts) == 1 {
+		med = first
+	}
+	r := Result{Title: title, Python: PythonVersion()}
+	r.Rows = append(r.Rows,
+		Row{Metric: "start + join, fork", CPython: p.Fork.Median, Model: math.NaN(), Unit: "ms", Band: "shown", OK: true, Info: true,
+			Note: fmt.Sprintf("copies the parent: %d modules loaded, %.0f MiB resident (copy-on-write)", p.ParentModules, p.ParentRSS)},
+		Row{Metric: "start + join, forkserver", CPython: p.Forkserver.Median, Model: math.NaN(), Unit: "ms", Band: "shown", OK: true, Info: true,
+			Note: fmt.Sprintf("forks the server, which imported the main module; the first start, which starts the server, took %.1f ms", p.Forkserver.First*1000)},
+		Row{Metric: "start + join, spawn", CPython: p.Spawn.Median, Model: math.NaN(), Unit: "ms", Band: "shown", OK: true, Info: true,
+			Note: fmt.Sprintf("a new interpreter that imports the main module again: %d modules in the child", p.Spawn.Modules)},
+	)
+	low := Row{Metric: "model start-up, not below half of fork's", CPython: p.Fork.Median, Model: med, Unit: "ms", Band: "≥ fork / 2", OK: med >= p.Fork.Median/2,
+		Note: fmt.Sprintf("the model execs the kernel binary afresh, like spawn but with nothing to import; its first start took %.1f ms", first*1000)}
+	high := Row{Metric: "model start-up, not above spawn's", CPython: p.Spawn.Median, Model: med, Unit: "ms", Band: "≤ spawn", OK: med <= p.Spawn.Median}
+	r.Rows = append(r.Rows, low, high)
+	c := display.Bar(title, []string{"CPython fork", "CPython forkserver", "CPython spawn", "subprocess model"},
+		[]float64{p.Fork.Median, p.Forkserver.Median, p.Spawn.Median, med}, "s")
+	r.Chart = &c
+	r.Notes = append(r.Notes, fmt.Sprintf("median of %d starts per method after the first, each starting and joining a process that does nothing", o.Starts))
+	return r
+}
+
+// PoolOptions sizes PoolTiny. The zero value is usable.
+type PoolOptions struct {
+	Repeat int // 0: 3
+}
+
+// PoolTiny runs article 001's Pool(5).map(square, range(10)) in CPython
+// (pool start-up and shutdown included, as in its with block) and the same
+// with the subprocess model's Pool and workloads.Square, beside the ten
+// calls in a loop: the pool costs thousands of times the work.
+func PoolTiny(o PoolOptions) Result {
+	if o.Repeat <= 0 {
+		o.Repeat = 3
+	}
+	const title = "Pool(5).map(square, range(10)) against a loop"
+	var p struct{ Serial, Pool, Map float64 }
+	if err := Python("pool_tiny", map[string]any{"repeat": o.Repeat}, &p); err != nil {
+		return failed(title, err)
+	}
+	var ser, pooled, mapped []float64
+	items := make([]int, 10)
+	for i := range items {
+		items[i] = i
+	}
+	for range o.Repeat {
+		ser = append(ser, timeIt(func() {
+			for _, x := range items {
+				workloads.Square(x)
+			}
+		}))
+		var err error
+		var m float64
+		t := timeIt(func() {
+			var pool *subprocess.Pool
+			if pool, err = subprocess.NewPool(5); err != nil {
+				return
+			}
+			defer pool.Close()
+			m = timeIt(func() { _, err = pool.Map(workloads.Square, items) })
+		})
+		if err != nil {
+			return Result{Title: title, Err: err, Rows: failed(title, err).Rows}
+		}
+		pooled, mapped = append(pooled, t), append(mapped, m)
+	}
+	gs, gp, gm := median(ser), median(pooled), median(mapped)
+	r := Result{Title: title, Python: PythonVersion()}
+	r.Rows = append(r.Rows,
+		Row{Metric: "ten calls in a loop", CPython: p.Serial, Model: gs, Unit: "ms", Band: "shown", OK: true, Info: true},
+		Factor("pool: start 5 workers, map, shut down", p.Pool, gp, "ms", 5),
+		Factor("the map alone, workers already up", p.Map, gm, "ms", 4),
+		Same("the pool is slower than the loop", p.Pool > p.Serial, gp > gs))
+	c := display.GroupedBar(title, []string{"loop", "map alone", "pool with start-up"},
+		[]display.Series{{Name: "CPython", Values: []float64{p.Serial, p.Map, p.Pool}}, {Name: "model", Values: []float64{gs, gm, gp}}}, "s")
+	r.Chart = &c
+	r.Notes = append(r.Notes, fmt.Sprintf("median of %d; CPython's pool forks its workers, the model's execs them. The pool with its start-up is judged within 5x: CPython's own figure ranged 21-107 ms from run to run on a shared 2-core machine", o.Repeat))
+	return r
+}
+
+// BreakevenOptions sizes Breakeven. The zero value is usable.
+type BreakevenOptions struct {
+	Durations []time.Duration // CPU time per task; nil: 0.3, 1, 3, 10, 30 ms
+	Tasks     int             // tasks per map; 0: 4
+	Workers   int             // pool size; 0: 2
+	Repeat    int             // 0: 2
+}
+
+// Breakeven maps Tasks tasks of each duration on a pool of Workers that is
+// already started, and runs them in a loop, in CPython and in the model
+// (tasks sized by time on each side, so that a task costs as long in
+// both), and finds the smallest task duration at which the pool is
+// faster: below it, shipping each task and its result costs more than the
+// parallelism gains. The model's break-even is judged within a factor of
+// 3.5 (one step of the durations) of CPython's.
+func Breakeven(o BreakevenOptions) Result {
+	if o.Durations == nil {
+		o.Durations = []time.Duration{300 * time.Microsecond, time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond, 30 * time.Millisecond}
+	}
+	if o.Tasks <= 0 {
+		o.Tasks = 4
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.Repeat <= 0 {
+		o.Repeat = 2
+	}
+	const title = "When does a process pool start to pay?"
+	pool, err := subprocess.NewPool(o.Workers)
+	if err != nil {
+		return Result{Title: title, Err: err, Rows: failed(title, err).Rows}
+	}
+	defer pool.Close()
+	pool.Map(workloads.Square, []int{1, 2}) // the workers are up
+	r := Result{Title: title, Python: PythonVersion()}
+	pyBE, goBE := math.Inf(1), math.Inf(1)
+	var x, pyS, goS []float64
+	for _, d := range o.Durations {
+		n := workloads.Calibrate(d, func(n int) { workloads.SumSquares(n) })
+		args := make([]int, o.Tasks)
+		for i := range args {
+			args[i] = n
+		}
+		var ser, par []float64
+		for range o.Repeat {
+			ser = append(ser, timeIt(func() {
+				for _, a := range args {
+					workloads.SumSquares(a)
+				}
+			}))
+			par = append(par, timeIt(func() { _, err = pool.MapChunk(workloads.SumSquares, args, 1) }))
+		}
+		if err != nil {
+			return Result{Title: title, Err: err, Rows: failed(title, err).Rows}
+		}
+		// CPython for this size right before the model's, so both see the
+		// same load (a shared machine may offer a second core or not)
+		var p struct{ Sizes map[string]json2 }
+		if err := Python("pool_breakeven", map[string]any{"durations": []float64{d.Seconds()}, "tasks": o.Tasks, "workers": o.Workers, "repeat": o.Repeat}, &p); err != nil {
+			return failed(title, err)
+		}
+		pk := p.Sizes[strconv.FormatFloat(d.Seconds(), 'f', -1, 64)]
+		ps, gs := pk.Serial/pk.Pool, median(ser)/median(par)
+		r.Rows = append(r.Rows, Row{Metric: fmt.Sprintf("speed-up of the pool, tasks of %s", ms(d)), CPython: ps, Model: gs, Unit: "x", Band: "shown", OK: true, Info: true})
+		x = append(x, float64(d)/float64(time.Millisecond))
+		pyS, goS = append(pyS, ps), append(goS, gs)
+	}
+	// the break-even: the smallest duration from which on every larger one
+	// pays (one lucky small size does not make a pool pay)
+	for i := len(o.Durations) - 1; i >= 0 && pyS[i] > 1; i-- {
+		pyBE = o.Durations[i].Seconds()
+	}
+	for i := len(o.Durations) - 1; i >= 0 && goS[i] > 1; i-- {
+		goBE = o.Durations[i].Seconds()
+	}
+	be := Row{Metric: "smallest task from which on the pool is faster", CPython: pyBE, Model: goBE, Unit: "ms", Band: "within 3.5x"}
+	switch {
+	case math.IsInf(pyBE, 1) || math.IsInf(goBE, 1):
+		be.OK = math.IsInf(pyBE, 1) == math.IsInf(goBE, 1)
+		be.Note = "∞: no task size tried paid (the machine may offer less than a second core now)"
+	default:
+		be.OK = goBE <= pyBE*3.5 && goBE >= pyBE/3.5
+	}
+	r.Rows = append(r.Rows, be)
+	c := display.Line(title, x, []display.Series{{Name: "CPython", Values: pyS}, {Name: "model", Values: goS}}, "CPU time per task (ms)", "loop time / pool time")
+	r.Chart = &c
+	r.Notes = append(r.Notes, fmt.Sprintf("%d tasks per map on %d workers started beforehand, chunk size 1; median of %d", o.Tasks, o.Workers, o.Repeat))
+	return r
+}
+
+type json2 struct{ Serial, Pool float64 }
+
+// ShippingOptions sizes Shipping. The zero value is usable.
+type ShippingOptions struct {
+	N      int // ints to sum; 0: 1,000,000
+	Repeat int // 0: 3
+}
+
+// Shipping sums N ints in this process and in two pool processes that each
+// receive half of them, in CPython (pickled through a pipe) and in the
+// model (encoded through a pipe): summing costs far less than sending the
+// numbers, so the two processes lose to the one.
+func Shipping(o ShippingOptions) Result {
+	if o.N <= 0 {
+		o.N = 1_000_000
+	}
+	if o.Repeat <= 0 {
+		o.Repeat = 3
+	}
+	title := fmt.Sprintf("Shipping data: summing %d ints in one process or two", o.N)
+	var p struct{ Serial, Pool float64 }
+	if err := Python("shipping", map[string]any{"n": o.N, "repeat": o.Repeat}, &p); err != nil {
+		return failed(title, err)
+	}
+	data := make([]int, o.N)
+	for i := range data {
+		data[i] = i
+	}
+	pool, err := subprocess.NewPool(2)
+	if err != nil {
+		return Result{Title: title, Err: err, Rows: failed(title, err).Rows}
+	}
+	defer pool.Close()
+	pool.Map(workloads.Square, []int{1, 2})
+	var ser, par []float64
+	half := o.N / 2
+	for range o.Repeat {
+		ser = append(ser, timeIt(func() { workloads.SumInts(data) }))
+		par = append(par, timeIt(func() { _, err = pool.Map(workloads.SumInts, [][]int{data[:half], data[half:]}) }))
+	}
+	if err != nil {
+		return Result{Title: title, Err: err, Rows: failed(title, err).Rows}
+	}
+	gs, gp := median(ser), median(par)
+	r := Result{Title: title, Python: PythonVersion()}
+	r.Rows = append(r.Rows,
+		Row{Metric: "one process", CPython: p.Serial, Model: gs, Unit: "ms", Band: "shown", OK: true, Info: true},
+		Row{Metric: "two pool processes, half each", CPython: p.Pool, Model: gp, Unit: "ms", Band: "shown", OK: true, Info: true},
+		Same("two processes are slower than one", p.Pool > p.Serial, gp > gs))
+	c := display.GroupedBar(title, []string{"one process", "two processes"},
+		[]display.Series{{Name: "CPython", Values: []float64{p.Serial, p.Pool}}, {Name: "model", Values: []float64{gs, gp}}}, "s")
+	r.Chart = &c
+	r.Notes = append(r.Notes, "the pools are started beforehand; Go sums far faster than CPython, but both spend most of the pool's time encoding and piping the numbers")
+	return r
+}

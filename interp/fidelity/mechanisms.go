@@ -1,0 +1,58 @@
+package main
+
+import (
+	"time"
+
+	"github.com/gokernel/gokernel/interp/fidelity/mech"
+)
+
+// The experiments package mech runs (it interleaves CPython and the model
+// itself); -quick makes them smaller.
+
+func slices(e *env) ([]row, error) {
+	o := mech.SliceOptions{Rounds: 6, Duration: 150 * time.Millisecond}
+	if e.quick {
+		o.Rounds, o.Duration = 2, 100*time.Millisecond
+	}
+	return fromMech("GIL slices", mech.Slices(o))
+}
+
+func convoy(e *env) ([]row, error) {
+	o := mech.ConvoyOptions{Rounds: 3}
+	if e.quick {
+		o.Rounds, o.Waits = 2, 30
+	}
+	return fromMech("convoy", mech.Convoy(o))
+}
+
+func ioSlowdown(e *env) ([]row, error) {
+	o := mech.IOOptions{Rounds: 3, Requests: 15}
+	if e.quick {
+		o.Rounds, o.Requests = 2, 8
+	}
+	return fromMech("I/O + CPU thread", mech.IOSlowdown(e.url, o))
+}
+
+func raceLog(e *env) ([]row, error) {
+	o := mech.RaceOptions{Rounds: 3}
+	if e.quick {
+		o.Rounds = 2
+	}
+	return fromMech("article's race", mech.RaceLoss(o))
+}
+
+func startMethods(e *env) ([]row, error) {
+	return fromMech("start methods", mech.StartMethods(mech.StartOptions{}))
+}
+
+func poolTiny(e *env) ([]row, error) {
+	return fromMech("Pool(5).map(square)", mech.PoolTiny(mech.PoolOptions{}))
+}
+
+func breakeven(e *env) ([]row, error) {
+	return fromMech("pool break-even", mech.Breakeven(mech.BreakevenOptions{Repeat: 3}))
+}
+
+func shipping(e *env) ([]row, error) {
+	return fromMech("shipping data", mech.Shipping(mech.ShippingOptions{}))
+}

@@ -1,0 +1,64 @@
+package yaegiframe
+
+import (
+	"testing"
+
+	yaegi "github.com/traefik/yaegi/interp"
+)
+
+func TestFieldsFound(t *testing.T) {
+	if !DebugTreesFound() {
+		t.Error("yaegi's Interpreter.roots or scope.child is gone: DropDebugTrees does nothing")
+	}
+	if !FieldsFound() {
+		t.Error("yaegi's global frame or universe types are gone: Frame does nothing")
+	}
+	if !SymbolsFound() {
+		t.Error("package main's symbol table is not found: GlobalVar reports nothing")
+	}
+}
+
+// TestFrame: Grow leaves spare room, Free zeroes a slot, Trim gives the
+// exact length back, and values survive all three.
+func TestFrame(t *testing.T) {
+	i := yaegi.New(yaegi.Options{})
+	fr, ok := Of(i)
+	if !ok {
+		t.Fatal("frame not found")
+	}
+	if _, err := i.Eval("package main\nvar a, b = 1, 2"); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := i.Compile("var c = 3") // a slot more in the layout
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := fr.Len()
+	fr.Grow()
+	if len(*fr.data) < n+minSpareSlots {
+		t.Fatalf("after Grow the frame has %d slots, want at least %d", len(*fr.data), n+minSpareSlots)
+	}
+	if _, err := i.Execute(prog); err != nil {
+		t.Fatal(err)
+	}
+	syms, ok := MainSymbols(i)
+	if !ok {
+		t.Fatal("symbols not found")
+	}
+	ia, ok1 := syms.GlobalVar("a")
+	ib, ok2 := syms.GlobalVar("b")
+	if !ok1 || !ok2 || ia == ib {
+		t.Fatalf("slots of a and b: %d %v, %d %v", ia, ok1, ib, ok2)
+	}
+	fr.Free(ia)
+	if v, _ := i.Eval("a"); v.Int() != 0 {
+		t.Errorf("a after Free = %v, want 0", v)
+	}
+	if v, _ := i.Eval("b"); v.Int() != 2 {
+		t.Errorf("b after Free(a) = %v, want 2", v)
+	}
+	fr.Trim()
+	if len(*fr.data) != fr.Len() {
+		t.Errorf("after Trim the frame has %d slots, layout %d", len(*fr.data), fr.Len())
+	}
+}

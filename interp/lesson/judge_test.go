@@ -1,0 +1,134 @@
+package lesson
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fixedWatch(samples ...float64) *Watch {
+	i := 0
+	return newWatch(2, func(int) float64 {
+		v := samples[min(i, len(samples)-1)]
+		i++
+		return v
+	})
+}
+
+func TestParallelSpeedup(t *testing.T) {
+	tests := []struct {
+		desc   string
+		values []float64
+		probes []float64
+		want   State
+		text   string
+	}{
+		{"two free cores, about 2×", []float64{1.9, 1.95, 1.85, 2.0}, []float64{1.95, 1.9}, StateHolds, "✓"},
+		{"two free cores, no speedup: fails", []float64{1.0, 1.02, 0.98, 1.01}, []float64{1.95, 1.9}, StateFails, "✗"},
+		{"one core free: can't tell, never ✓", []float64{0.88, 0.9, 0.87, 0.91}, []float64{1.0, 1.02}, StateCantTell,
+			"can't tell here now: 1.0 core free"},
+		{"the core came and went, short of the band", []float64{1.0, 1.1, 1.05, 1.0}, []float64{1.0, 1.9}, StateCantTell, "came and went"},
+		{"more than two cores can give: fails", []float64{2.9, 3, 3.1, 3}, []float64{1.95, 1.95}, StateFails, "✗"},
+		{"some parallelism on a busy machine holds", []float64{1.28, 1.3, 1.25, 1.3}, []float64{1.2, 1.2}, StateHolds, "✓"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			c := ParallelSpeedup("goroutines run in parallel", RatioOf("q", tt.values...), fixedWatch(tt.probes...), "")
+			if c.State() != tt.want || !strings.Contains(c.verdict(), tt.text) {
+				t.Errorf("state %s, verdict %q; want %s containing %q", c.State(), c.verdict(), tt.want, tt.text)
+			}
+			if c.State() == StateHolds && c.Value < 1.15 {
+				t.Errorf("✓ on %.2f×, which contradicts the title", c.Value)
+			}
+		})
+	}
+}
+
+func TestSpeedup(t *testing.T) {
+	tests := []struct {
+		desc   string
+		values []float64
+		want   State
+	}{
+		{"inside", []float64{1.0, 0.98, 1.03, 1.01}, StateHolds},
+		{"a leaked 1.31×: fails", []float64{1.3, 1.32, 1.31, 1.29}, StateFails},
+		{"a leaked 1.6×: fails", []float64{1.6, 1.6, 1.58, 1.62}, StateFails},
+		{"rounds straddle the band", []float64{0.9, 1.3, 1.25, 1.0, 1.4, 1.35}, StateCantTell},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			c := Speedup("no speedup", RatioOf("q", tt.values...), 0.8, 1.15, "")
+			if c.State() != tt.want {
+				t.Errorf("state %s (%s), want %s", c.State(), c.verdict(), tt.want)
+			}
+		})
+	}
+}
+
+func TestInterleaveAlternates(t *testing.T) {
+	var order []string
+	r := Interleave(4, Way{"A", func() { order = append(order, "A") }}, Way{"B", func() { order = append(order, "B") }})
+	if got := strings.Join(order, ""); got != "ABBAABBA" {
+		t.Errorf("order %s, want ABBAABBA", got)
+	}
+	if len(r.Speedup("A", "B").Values) != 4 {
+		t.Errorf("want 4 ratios")
+	}
+}
+
+func TestSpeedupRatioPerRound(t *testing.T) {
+	r := &Runs{Names: []string{"serial", "par"}, Times: [][]time.Duration{{200, 400, 200}, {100, 200, 100}}}
+	q := r.Speedup("serial", "par")
+	if q.Median() != 2 || q.Min() != 2 || q.Max() != 2 {
+		t.Errorf("ratios %v, want all 2 (taken within each round)", q.Values)
+	}
+}
+
+func TestAgreeWithoutPython(t *testing.T) {
+	name := "the GIL model's two-thread speedup matches CPython's (±15 %)"
+	if _, ok := Kept(name); !ok {
+		t.Fatalf("no kept figure for %q", name)
+	}
+	k := keptNote{name: name, f: kept[name], ok: true}
+	for _, want := range []string{"KEPT", "Python 3.11", "2026-12-03", "not measured now"} {
+		if !strings.Contains(k.String(), want) {
+			t.Errorf("kept note %q does not say %q", k.String(), want)
+		}
+	}
+}
+
+func TestFailedPythonRunFails(t *testing.T) {
+	r := PyResult{Err: errTest}
+	c := r.Check(Check{Name: "x", Value: 1, Lo: 0, Hi: 2})
+	if c.State() != StateFails {
+		t.Errorf("a failed Python run gave %s, want a failed fact", c.State())
+	}
+}
+
+var errTest = errors.New("lesson: Python exited with status 1")
+
+func TestSpeedupOnAStarvedBaseline(t *testing.T) {
+	q := RatioOf("q", 1.5, 1.6, 1.55, 1.7)
+	if c := Speedup("no speedup", q, 0.8, 1.15, ""); c.State() != StateFails {
+		t.Errorf("unknown core share: %s, want fails", c.State())
+	}
+	q.BaseCoreShare = 0.4
+	if c := Speedup("no speedup", q, 0.8, 1.15, ""); c.State() != StateCantTell || !strings.Contains(c.verdict(), "oversubscribed") {
+		t.Errorf("starved baseline: %s", c.verdict())
+	}
+	q.BaseCoreShare = 0.97
+	if c := Speedup("no speedup", q, 0.8, 1.15, ""); c.State() != StateFails {
+		t.Errorf("a baseline with its core: %s, want fails", c.State())
+	}
+}
+
+func TestCoreShare(t *testing.T) {
+	r := Interleave(2, Way{Name: "spin", Run: func() { spin(1 << 22) }}, Way{Name: "sleep", Run: func() { time.Sleep(20 * time.Millisecond) }})
+	if s := r.CoreShare("sleep"); !(s < 0.5) {
+		t.Errorf("a sleep got %.2f of a core, want little", s)
+	}
+	if s := r.CoreShare("spin"); !(s > 0) {
+		t.Errorf("a spin got %.2f of a core", s)
+	}
+}
