@@ -6,6 +6,7 @@
 //	go run ./install --name gokernel-dev
 //	go run ./install --memory-limit 2GiB  # stop cells that use more (GOKERNEL_MEMORY_LIMIT)
 //	go run ./install --uninstall
+//	go run ./install --lab            # and open the lessons, installing JupyterLab if needed
 //
 // The binaries (the kernel and its interpreter process) are copied into the
 // kernelspec directory, so kernel.json points
@@ -32,6 +33,7 @@ func main() {
 	flag.StringVar(&o.Prefix, "prefix", "", "install into `DIR`/share/jupyter/kernels")
 	flag.BoolVar(&o.SysPrefix, "sys-prefix", false, "install into the current Python environment (VIRTUAL_ENV, CONDA_PREFIX or python3's sys.prefix)")
 	flag.StringVar(&o.KernelsDir, "kernels-dir", "", "install into this kernels `DIR` directly")
+	withLab := flag.Bool("lab", false, "then open the lessons in JupyterLab, first installing it (with jupyterlab_widgets) into a private virtualenv if none is found")
 	user := flag.Bool("user", true, "install for the current user (the default when no other location is given)")
 	flag.StringVar(&o.MemoryLimit, "memory-limit", "", "stop a cell when the interpreter holds more than `SIZE` (e.g. 2GiB; sets "+kernelspec.EnvMemoryLimit+" in kernel.json)")
 	flag.Parse()
@@ -86,6 +88,11 @@ Start it with:
   jupyter console --kernel=%s
   %s execute notebooks/lessons/01-gil-threads-and-processes.ipynb   (no Python needed)
 `, o.Name, dir, filepath.Join(dir, kernelspec.BinaryName), displayName(o), o.Name, filepath.Join(dir, kernelspec.BinaryName))
+	if *withLab {
+		if err := lab(defaultLabEnv(), lessonsIndex()); err != nil {
+			fail(err)
+		}
+	}
 }
 
 func displayName(o kernelspec.Options) string {

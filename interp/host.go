@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/gokernel/gokernel/interp/display"
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/subprocess"
 	"github.com/gokernel/gokernel/kernel/mime"
@@ -117,32 +118,12 @@ func clearValue(x any) {
 }
 
 // show receives a cell's final value, with its text as fmt prints it
-// (String and Error included). A compiled value that implements
-// mime.Bundler, or has an HTML, Markdown or SVG method, renders rich.
+// (String and Error included). It renders through display.Value, the same
+// code as display.Show, so a value looks the same either way (an image, PNG
+// bytes, a timeline, a widget, any mime.Bundler or value with an HTML,
+// Markdown or SVG method).
 func (s *Session) show(text string, v any) {
-	out := mime.Bundle{Data: map[string]any{mime.Text: demangle(text)}}
-	switch x := v.(type) {
-	case mime.Bundle:
-		out = x
-		if out.Data == nil {
-			out.Data = map[string]any{}
-		}
-	case mime.Bundler:
-		out = x.Bundle()
-		if out.Data == nil {
-			out.Data = map[string]any{}
-		}
-		if _, ok := out.Data[mime.Text]; !ok {
-			out.Data[mime.Text] = demangle(text)
-		}
-	case interface{ HTML() string }:
-		out.Data[mime.HTML] = x.HTML()
-	case interface{ Markdown() string }:
-		out.Data[mime.Markdown] = x.Markdown()
-	case interface{ SVG() string }:
-		out.Data[mime.SVG] = x.SVG()
-	}
-	setResult(out)
+	setResult(display.Value(v, demangle(text)))
 }
 
 // setResult keeps a cell's final value in the calling goroutine's cell (a

@@ -137,6 +137,9 @@ func NewSession(opts Options) (*Session, error) {
 	// goroutines no cell owns.
 	display.SetCurrent(func() mime.Publisher {
 		if c := rt.Output(); c != nil {
+			if r, ok := c.Value.(*cellRun); ok {
+				return r.Publisher // the kernel's own, with its optional interfaces (mime.Sender, mime.Parent)
+			}
 			if p, ok := c.Value.(mime.Publisher); ok {
 				return p
 			}

@@ -50,9 +50,9 @@ func init() {
 		msgIsCompleteRequest: {fn: (*Kernel).isComplete},
 		msgHistoryRequest:    {fn: (*Kernel).historyRequest},
 		msgCommInfoRequest:   {fn: (*Kernel).commInfo, control: true},
-		msgCommOpen:          {fn: (*Kernel).commOpen},
-		msgCommMsg:           {fn: (*Kernel).commIgnore},
-		msgCommClose:         {fn: (*Kernel).commIgnore},
+		msgCommOpen:          {fn: (*Kernel).comm},
+		msgCommMsg:           {fn: (*Kernel).comm},
+		msgCommClose:         {fn: (*Kernel).comm},
 		msgDebugRequest:      {fn: (*Kernel).debugRequest, control: true},
 	}
 }
@@ -251,21 +251,3 @@ func (k *Kernel) isComplete(_ context.Context, r *request) {
 	}
 	k.reply(r, msgIsCompleteReply, isCompleteReply{Status: status, Indent: indent})
 }
-
-func (k *Kernel) commInfo(_ context.Context, r *request) {
-	k.reply(r, msgCommInfoReply, map[string]any{"status": statusOK, "comms": map[string]any{}})
-}
-
-// commOpen closes every comm at once: the kernel has no comm targets, and
-// the protocol says a comm_open to an unknown target gets a comm_close.
-func (k *Kernel) commOpen(_ context.Context, r *request) {
-	var req commOpen
-	if err := json.Unmarshal(r.msg.Content, &req); err != nil || req.CommID == "" {
-		k.log.Printf("kernel: comm_open without a comm_id; ignored")
-		return
-	}
-	k.log.Printf("kernel: no comm target %q; closing comm %s", req.TargetName, req.CommID)
-	k.publish(r.msg.Header, msgCommClose, map[string]any{"comm_id": req.CommID, "data": map[string]any{}})
-}
-
-func (k *Kernel) commIgnore(context.Context, *request) {}

@@ -33,6 +33,19 @@ type Evaluator interface {
 	IsComplete(code string) (status, indent string)
 }
 
+// Comms is implemented by an Evaluator that serves comms (Jupyter widgets):
+// the kernel hands it every comm_open, comm_msg and comm_close from the
+// frontend, with a Publisher whose parent is that message and which is also
+// a mime.Sender, through which the Evaluator sends its own comm messages.
+// HandleComm is called from the goroutine that calls Execute, never at the
+// same time; it must return soon after ctx is cancelled (interrupt). Its
+// error is logged: what the user must see, the Evaluator shows through out.
+// comm_info_request is answered by the kernel, from the comm messages it
+// has seen cross in both directions.
+type Comms interface {
+	HandleComm(ctx context.Context, m mime.CommMsg, out mime.Publisher) error
+}
+
 // ExecuteFunc adapts a function to an Evaluator that only executes: it
 // completes nothing, inspects nothing and calls every cell complete. It makes
 // fakes for tests one line long.

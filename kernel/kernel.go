@@ -91,6 +91,8 @@ type Kernel struct {
 	history  []historyEntry
 	failedAt time.Time // when the last cell failed with stop_on_error
 
+	comms   commTable          // open comms, for comm_info_request (comm.go)
+	ahead   []*request         // shell requests read ahead (comm.go); shell goroutine only
 	inputMu sync.Mutex         // one input_request at a time
 	inputs  chan *wire.Message // input_reply messages from stdin
 
@@ -320,16 +322,22 @@ func encodeContent(msgType string, content any) (json.RawMessage, error) {
 
 // pending is an iopub message made but not yet signed and sent.
 type pending struct {
-	parent  wire.Header
-	msgType string
-	content json.RawMessage
-	at      time.Time // the header's date: when it was made
+	parent   wire.Header
+	msgType  string
+	content  json.RawMessage
+	metadata json.RawMessage // nil: {}
+	at       time.Time       // the header's date: when it was made
 }
 
 // publish sends a message on iopub: its content is encoded now (so the
 // caller may reuse what it passed), its header, signature and frames are
 // made by pubLoop, in order.
 func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
+	k.publishMeta(parent, msgType, content, nil)
+}
+
+// publishMeta is publish with the message's metadata (nil means {}).
+func (k *Kernel) publishMeta(parent wire.Header, msgType string, content any, metadata json.RawMessage) {
 	c, err := encodeContent(msgType, content)
 	if err != nil {
 		k.log.Print(err)
@@ -343,7 +351,7 @@ func (k *Kernel) publish(parent wire.Header, msgType string, content any) {
 		k.pubCond.Wait()
 	}
 	if !k.pubStop {
-		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, at: time.Now()})
+		k.pubQueue = append(k.pubQueue, pending{parent: parent, msgType: msgType, content: c, metadata: metadata, at: time.Now()})
 		k.pubMade++
 		k.pubCond.Broadcast()
 	}
@@ -371,6 +379,7 @@ func (k *Kernel) pubLoop() {
 		k.pubMu.Unlock()
 		for i, p := range batch {
 			m := k.messageAt(p.parent, p.msgType, p.content, p.at)
+			m.Metadata = p.metadata
 			// A topic frame as ipykernel sends; clients subscribe to everything.
 			m.Identities = [][]byte{[]byte("kernel." + k.session + "." + p.msgType)}
 			if frames, err := k.key.Encode(m); err != nil {
@@ -438,6 +447,10 @@ func (k *Kernel) serve(ctx context.Context, s *zsocket, channel string) {
 // the control goroutine hands over (control2shell).
 func (k *Kernel) serveShell(ctx context.Context) {
 	for {
+		if r := k.nextAhead(); r != nil { // read ahead by laterCommMsg (comm.go)
+			k.serveRequest(ctx, r)
+			continue
+		}
 		select {
 		case in := <-k.shell.in:
 			k.dispatch(ctx, k.shell, "shell", in)

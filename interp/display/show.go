@@ -54,7 +54,7 @@ func Clear(wait bool) { Current().Clear(wait) }
 //   - a string: text/plain as is
 //   - anything else: fmt's %v (so a String method is used)
 func BundleOf(v any) mime.Bundle {
-	b := bundleOf(v)
+	b, _ := bundleOf(v)
 	if b.Data == nil {
 		b.Data = map[string]any{}
 	}
@@ -64,46 +64,48 @@ func BundleOf(v any) mime.Bundle {
 	return b
 }
 
-func bundleOf(v any) mime.Bundle {
+// bundleOf is BundleOf; rich reports whether v has a form of its own, other
+// than its text.
+func bundleOf(v any) (b mime.Bundle, rich bool) {
 	if isNil(v) {
-		return mime.TextBundle(fmt.Sprint(v))
+		return mime.TextBundle(fmt.Sprint(v)), false
 	}
 	switch x := v.(type) {
 	case mime.Bundle:
-		return clone(x)
+		return clone(x), true
 	case *mime.Bundle:
-		return clone(*x)
+		return clone(*x), true
 	case *timeline.Recorder:
-		return Timeline(x).Bundle()
+		return Timeline(x).Bundle(), true
 	case mime.Bundler:
-		return clone(x.Bundle())
+		return clone(x.Bundle()), true
 	case image.Image:
-		return Image(x).Bundle()
+		return Image(x).Bundle(), true
 	case []byte:
 		switch http.DetectContentType(x) {
 		case "image/png":
-			return PNG(x).Bundle()
+			return PNG(x).Bundle(), true
 		case "image/jpeg":
-			return JPEG(x).Bundle()
+			return JPEG(x).Bundle(), true
 		}
 		if bytes.IndexByte(x, 0) < 0 {
-			return mime.TextBundle(string(x))
+			return mime.TextBundle(string(x)), false
 		}
-		return mime.TextBundle(fmt.Sprintf("%d bytes: % x", len(x), x[:min(len(x), 32)]))
+		return mime.TextBundle(fmt.Sprintf("%d bytes: % x", len(x), x[:min(len(x), 32)])), false
 	case interface{ HTML() string }:
 		b := HTML(x.HTML()).Bundle()
 		b.Data[mime.Text] = plainOf(v)
-		return b
+		return b, true
 	case interface{ Markdown() string }:
-		return Markdown(x.Markdown()).Bundle()
+		return Markdown(x.Markdown()).Bundle(), true
 	case interface{ SVG() string }:
 		b := SVG(x.SVG()).Bundle()
 		b.Data[mime.Text] = plainOf(v)
-		return b
+		return b, true
 	case string:
-		return mime.TextBundle(x)
+		return mime.TextBundle(x), false
 	}
-	return mime.TextBundle(fmt.Sprintf("%v", v))
+	return mime.TextBundle(fmt.Sprintf("%v", v)), false
 }
 
 // plainOf is the text of a value whose rich form comes from a method: its

@@ -41,6 +41,7 @@ func init() {
 		"TableOf":         reflect.ValueOf(display.TableOf),
 		"Timeline":        reflect.ValueOf(display.Timeline),
 		"Update":          reflect.ValueOf(display.Update),
+		"Value":           reflect.ValueOf(display.Value),
 		"VegaLite":        reflect.ValueOf(display.VegaLite),
 		"VegaLiteSchema":  reflect.ValueOf(constant.MakeFromLiteral("\"https://vega.github.io/schema/vega-lite/v5.json\"", token.STRING, 0)),
 

@@ -12,29 +12,37 @@ import (
 func init() {
 	Symbols["github.com/gokernel/gokernel/kernel/mime/mime"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"ErrNoStdin": reflect.ValueOf(&mime.ErrNoStdin).Elem(),
-		"HTML":       reflect.ValueOf(constant.MakeFromLiteral("\"text/html\"", token.STRING, 0)),
-		"JPEG":       reflect.ValueOf(constant.MakeFromLiteral("\"image/jpeg\"", token.STRING, 0)),
-		"JSON":       reflect.ValueOf(constant.MakeFromLiteral("\"application/json\"", token.STRING, 0)),
-		"LaTeX":      reflect.ValueOf(constant.MakeFromLiteral("\"text/latex\"", token.STRING, 0)),
-		"Markdown":   reflect.ValueOf(constant.MakeFromLiteral("\"text/markdown\"", token.STRING, 0)),
-		"PNG":        reflect.ValueOf(constant.MakeFromLiteral("\"image/png\"", token.STRING, 0)),
-		"SVG":        reflect.ValueOf(constant.MakeFromLiteral("\"image/svg+xml\"", token.STRING, 0)),
-		"Text":       reflect.ValueOf(constant.MakeFromLiteral("\"text/plain\"", token.STRING, 0)),
-		"TextBundle": reflect.ValueOf(mime.TextBundle),
-		"VegaLite":   reflect.ValueOf(constant.MakeFromLiteral("\"application/vnd.vegalite.v5+json\"", token.STRING, 0)),
+		"ErrNoStdin":   reflect.ValueOf(&mime.ErrNoStdin).Elem(),
+		"HTML":         reflect.ValueOf(constant.MakeFromLiteral("\"text/html\"", token.STRING, 0)),
+		"JPEG":         reflect.ValueOf(constant.MakeFromLiteral("\"image/jpeg\"", token.STRING, 0)),
+		"JSON":         reflect.ValueOf(constant.MakeFromLiteral("\"application/json\"", token.STRING, 0)),
+		"LaTeX":        reflect.ValueOf(constant.MakeFromLiteral("\"text/latex\"", token.STRING, 0)),
+		"Markdown":     reflect.ValueOf(constant.MakeFromLiteral("\"text/markdown\"", token.STRING, 0)),
+		"MsgCommClose": reflect.ValueOf(constant.MakeFromLiteral("\"comm_close\"", token.STRING, 0)),
+		"MsgCommMsg":   reflect.ValueOf(constant.MakeFromLiteral("\"comm_msg\"", token.STRING, 0)),
+		"MsgCommOpen":  reflect.ValueOf(constant.MakeFromLiteral("\"comm_open\"", token.STRING, 0)),
+		"PNG":          reflect.ValueOf(constant.MakeFromLiteral("\"image/png\"", token.STRING, 0)),
+		"SVG":          reflect.ValueOf(constant.MakeFromLiteral("\"image/svg+xml\"", token.STRING, 0)),
+		"Text":         reflect.ValueOf(constant.MakeFromLiteral("\"text/plain\"", token.STRING, 0)),
+		"TextBundle":   reflect.ValueOf(mime.TextBundle),
+		"VegaLite":     reflect.ValueOf(constant.MakeFromLiteral("\"application/vnd.vegalite.v5+json\"", token.STRING, 0)),
 
 		// type definitions
 		"Bundle":     reflect.ValueOf((*mime.Bundle)(nil)),
 		"Bundler":    reflect.ValueOf((*mime.Bundler)(nil)),
+		"CommMsg":    reflect.ValueOf((*mime.CommMsg)(nil)),
 		"Completion": reflect.ValueOf((*mime.Completion)(nil)),
 		"Output":     reflect.ValueOf((*mime.Output)(nil)),
+		"Parent":     reflect.ValueOf((*mime.Parent)(nil)),
 		"Publisher":  reflect.ValueOf((*mime.Publisher)(nil)),
 		"Recorder":   reflect.ValueOf((*mime.Recorder)(nil)),
+		"Sender":     reflect.ValueOf((*mime.Sender)(nil)),
 
 		// interface wrapper definitions
 		"_Bundler":   reflect.ValueOf((*_github_com_gokernel_gokernel_kernel_mime_Bundler)(nil)),
+		"_Parent":    reflect.ValueOf((*_github_com_gokernel_gokernel_kernel_mime_Parent)(nil)),
 		"_Publisher": reflect.ValueOf((*_github_com_gokernel_gokernel_kernel_mime_Publisher)(nil)),
+		"_Sender":    reflect.ValueOf((*_github_com_gokernel_gokernel_kernel_mime_Sender)(nil)),
 	}
 }
 
@@ -46,6 +54,16 @@ type _github_com_gokernel_gokernel_kernel_mime_Bundler struct {
 
 func (W _github_com_gokernel_gokernel_kernel_mime_Bundler) Bundle() mime.Bundle {
 	return W.WBundle()
+}
+
+// _github_com_gokernel_gokernel_kernel_mime_Parent is an interface wrapper for Parent type
+type _github_com_gokernel_gokernel_kernel_mime_Parent struct {
+	IValue    interface{}
+	WParentID func() string
+}
+
+func (W _github_com_gokernel_gokernel_kernel_mime_Parent) ParentID() string {
+	return W.WParentID()
 }
 
 // _github_com_gokernel_gokernel_kernel_mime_Publisher is an interface wrapper for Publisher type
@@ -72,4 +90,14 @@ func (W _github_com_gokernel_gokernel_kernel_mime_Publisher) Stream(name string,
 }
 func (W _github_com_gokernel_gokernel_kernel_mime_Publisher) Update(b mime.Bundle, id string) {
 	W.WUpdate(b, id)
+}
+
+// _github_com_gokernel_gokernel_kernel_mime_Sender is an interface wrapper for Sender type
+type _github_com_gokernel_gokernel_kernel_mime_Sender struct {
+	IValue interface{}
+	WSend  func(msgType string, content any, metadata any)
+}
+
+func (W _github_com_gokernel_gokernel_kernel_mime_Sender) Send(msgType string, content any, metadata any) {
+	W.WSend(msgType, content, metadata)
 }

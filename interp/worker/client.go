@@ -65,6 +65,7 @@ type Client struct {
 	log    *log.Logger
 	seq    atomic.Uint64 // cell and call ids, unique across children
 	routes router
+	comms  commRoutes // Publishers of comm messages (comm.go)
 	out    outbox
 	exec   chan struct{} // one Execute at a time
 	wg     sync.WaitGroup
@@ -184,7 +185,7 @@ func (c *Client) Execute(ctx context.Context, code string, out mime.Publisher) (
 	var reply chan *frame
 	for attempt := 0; ; attempt++ {
 		reply = w.expect(cell)
-		err := w.send(&frame{Op: opExecute, ID: cell, Code: code})
+		err := w.send(&frame{Op: opExecute, ID: cell, Code: code, Parent: parentOf(out)})
 		if err == nil {
 			break
 		}
@@ -815,14 +816,14 @@ func (w *child) handle(f *frame) error {
 		if f.Name == "stderr" {
 			w.tail.write(text)
 		}
-		if r := c.routes.get(f.Cell); r.pub != nil && text != "" {
+		if r := c.route(f.Cell); r.pub != nil && text != "" {
 			c.out.stream(r, f.Name, text)
 		}
 	case opDisplay, opUpdate:
 		if f.Bundle == nil {
 			return &protocolError{f.Op + " without a bundle"}
 		}
-		if p := c.routes.get(f.Cell).pub; p != nil {
+		if p := c.route(f.Cell).pub; p != nil {
 			c.out.do(func() {
 				if f.Op == opDisplay {
 					p.Display(*f.Bundle, f.DisplayID)
@@ -831,12 +832,14 @@ func (w *child) handle(f *frame) error {
 				}
 			})
 		}
+	case opSend:
+		return c.sendFrame(f)
 	case opClear:
-		if p := c.routes.get(f.Cell).pub; p != nil {
+		if p := c.route(f.Cell).pub; p != nil {
 			c.out.do(func() { p.Clear(f.Wait) })
 		}
 	case opInput:
-		p := c.routes.get(f.Cell).pub
+		p := c.route(f.Cell).pub
 		c.out.flush() // the prompt after the output before it
 		// Input blocks until the user answers: never in the read loop.
 		go func() {

@@ -22,6 +22,7 @@ const (
 	opIsComplete = "is_complete" // ID: call id; Code
 	opInputReply = "input_reply" // ID: input id; Text, Err
 	opAbandon    = "abandon"     // ID: cell id (interrupted, and still running after Options.Grace)
+	opComm       = "comm"        // ID: cell id; Comm, Parent (comm.go)
 	opDebug      = "debug"       // ID: call id; Text: a DAP request (reply: Text, the DAP response)
 )
 
@@ -37,6 +38,7 @@ const (
 	opInput   = "input"   // ID: input id; Cell; Prompt, Password
 	opStuck   = "stuck"   // Stuck: how many abandoned cells still run (sent when it changes)
 	opLost    = "lost"    // Text: which of its pipes a cell closed; the child then exits
+	opSend    = "send"    // Cell; MsgType, Content, Metadata: any other iopub message (comm.go)
 
 	opDebugEvent = "debug_event" // Text: a DAP event
 )
@@ -76,6 +78,12 @@ type frame struct {
 	Found   bool              `json:"found,omitempty"`
 	Status  string            `json:"status,omitempty"`
 	Indent  string            `json:"indent,omitempty"`
+
+	Comm     *mime.CommMsg   `json:"comm,omitempty"`
+	Parent   string          `json:"parent,omitempty"` // the msg_id the cell or comm message serves
+	MsgType  string          `json:"msg_type,omitempty"`
+	Content  json.RawMessage `json:"content,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 
 	raw bool // a raw stream frame: Text may end in the middle of a character
 }

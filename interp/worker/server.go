@@ -312,6 +312,8 @@ func (s *server) dispatch(f *frame) error {
 		go s.abandon(f.ID)
 	case opComplete, opInspect, opIsComplete:
 		go s.call(f)
+	case opComm:
+		go s.comm(f)
 	case opDebug:
 		go s.debug(f)
 	case opInputReply:
@@ -350,7 +352,7 @@ func (s *server) execute(f *frame) {
 
 	var b mime.Bundle
 	var err error
-	if p := protect(func() { b, err = s.ev.Execute(ctx, f.Code, &publisher{s: s, cell: f.ID, ctx: ctx}) }); p != nil {
+	if p := protect(func() { b, err = s.ev.Execute(ctx, f.Code, &publisher{s: s, cell: f.ID, ctx: ctx, parent: f.Parent}) }); p != nil {
 		err = p
 	}
 	cancel()
@@ -664,9 +666,10 @@ func (s *server) pump(p *pipe) {
 // publisher is the Publisher a cell gets in the child: every call becomes a
 // frame tagged with the cell's id.
 type publisher struct {
-	s    *server
-	cell uint64
-	ctx  context.Context // cancelled by an interrupt or when the cell returns
+	s      *server
+	cell   uint64
+	ctx    context.Context // cancelled by an interrupt or when the cell returns
+	parent string          // the msg_id the cell serves (ParentID)
 }
 
 func (p *publisher) Stream(name, text string) {

@@ -7,12 +7,16 @@ import (
 
 // An Output is one call recorded by a Recorder.
 type Output struct {
-	Kind   string // "stream", "display", "update", "clear"
+	Kind   string // "stream", "display", "update", "clear", "send"
 	Name   string // stream name for "stream"
 	Text   string // stream text for "stream"
 	Bundle Bundle // for "display" and "update"
 	ID     string // display id for "display" and "update"
 	Wait   bool   // for "clear"
+	// MsgType, Content and Metadata are a Send's.
+	MsgType  string
+	Content  any
+	Metadata any
 }
 
 // A Recorder is a Publisher that records what it is sent, for tests (like
@@ -25,7 +29,10 @@ type Recorder struct {
 	Prompts []string
 }
 
-var _ Publisher = (*Recorder)(nil)
+var (
+	_ Publisher = (*Recorder)(nil)
+	_ Sender    = (*Recorder)(nil)
+)
 
 func (r *Recorder) add(o Output) {
 	r.mu.Lock()
@@ -50,6 +57,11 @@ func (r *Recorder) Update(b Bundle, id string) { r.add(Output{Kind: "update", Bu
 
 // Clear implements Publisher.
 func (r *Recorder) Clear(wait bool) { r.add(Output{Kind: "clear", Wait: wait}) }
+
+// Send implements Sender.
+func (r *Recorder) Send(msgType string, content, metadata any) {
+	r.add(Output{Kind: "send", MsgType: msgType, Content: content, Metadata: metadata})
+}
 
 // Input implements Publisher.
 func (r *Recorder) Input(prompt string, password bool) (string, error) {

@@ -208,6 +208,7 @@ func Run(ctx context.Context, nb *Notebook, ev kernel.Evaluator, o Options) (Res
 		}
 	}
 	col := &collector{byID: map[string][]*output{}}
+	defer col.saveWidgets(nb) // widgets.go
 	count := 0
 	for i, c := range cells {
 		src := Source(c)
@@ -334,6 +335,9 @@ type collector struct {
 	mu   sync.Mutex
 	cur  *cellOutputs
 	byID map[string][]*output // display id -> outputs showing it, in any cell
+
+	cells   int          // cells begun, for their ids
+	widgets *widgetState // nil until a cell opens a widget (widgets.go)
 }
 
 type output struct {
@@ -342,6 +346,7 @@ type output struct {
 
 type cellOutputs struct {
 	col       *collector
+	id        string // ParentID: what an Output widget's msg_id names to capture
 	cell      map[string]any
 	outs      []*output
 	clearNext bool
@@ -350,7 +355,8 @@ type cellOutputs struct {
 func (col *collector) begin(cell map[string]any) *cellOutputs {
 	col.mu.Lock()
 	defer col.mu.Unlock()
-	co := &cellOutputs{col: col, cell: cell}
+	col.cells++
+	co := &cellOutputs{col: col, cell: cell, id: fmt.Sprintf("nbexec-cell-%d", col.cells)}
 	col.cur = co
 	return co
 }
@@ -390,6 +396,10 @@ func (co *cellOutputs) add(o *output) {
 }
 
 func (co *cellOutputs) addLocked(o *output) {
+	if w := co.col.capturedLocked(co.id); w != "" {
+		co.col.captureLocked(w, o.m) // an Output widget shows it
+		return
+	}
 	if !co.live() && co.col.cur != nil {
 		co = co.col.cur // late output from a goroutine: the running cell shows it, as Jupyter does
 	} else if !co.live() {
@@ -444,6 +454,10 @@ func (co *cellOutputs) Update(b mime.Bundle, id string) {
 func (co *cellOutputs) Clear(wait bool) {
 	co.col.mu.Lock()
 	defer co.col.mu.Unlock()
+	if w := co.col.capturedLocked(co.id); w != "" {
+		co.col.clearCaptureLocked(w, wait)
+		return
+	}
 	if !co.live() {
 		return
 	}
