@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gokernel/gokernel/interp/display"
 	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
@@ -69,6 +70,8 @@ type Session struct {
 
 	declMu   sync.Mutex
 	declared []string // cells that declared something, for completion
+
+	dbg atomic.Pointer[debugState] // the Jupyter debugger (debugger.go), once used
 }
 
 // NewSession starts an interpreter with the standard library, the
@@ -607,7 +610,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	func() {
 		s.state.Unlock()
 		defer s.state.Lock() // also when the code calls runtime.Goexit
-		_, xerr = s.i.Execute(prog)
+		_, xerr = s.execProg(prog, id, r.keep)
 	}()
 	if run != nil && run.abandoned.Load() {
 		return errAbandoned

@@ -53,6 +53,7 @@ func init() {
 		msgCommOpen:          {fn: (*Kernel).comm},
 		msgCommMsg:           {fn: (*Kernel).comm},
 		msgCommClose:         {fn: (*Kernel).comm},
+		msgDebugRequest:      {fn: (*Kernel).debugRequest, control: true},
 	}
 }
 
@@ -149,8 +150,10 @@ func (k *Kernel) kernelInfoContent() kernelInfo {
 	if banner == "" {
 		banner = fmt.Sprintf("gokernel %s: Go %s in Jupyter (cells are interpreted by yaegi)", version, goVersion)
 	}
+	_, debugger := k.debugger()
 	return kernelInfo{
 		Status:                statusOK,
+		Debugger:              debugger,
 		ProtocolVersion:       wire.Version,
 		Implementation:        "gokernel",
 		ImplementationVersion: version,

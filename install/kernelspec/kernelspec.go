@@ -109,7 +109,7 @@ func NewSpec(o Options, argv0 string) Spec {
 		// The kernel handles interrupt_request on the control channel, so
 		// interrupts work the same from every frontend and on every OS.
 		InterruptMode: "message",
-		Metadata:      map[string]any{"debugger": false},
+		Metadata:      map[string]any{"debugger": true}, // the worker serves debug_request (kernel.Debugger)
 	}
 }
 

@@ -241,3 +241,21 @@ func TestStorm(t *testing.T) {
 		t.Errorf("%d goroutines still owned by the interrupted cell", n2)
 	}
 }
+
+func TestAdopt(t *testing.T) {
+	c := BeginCellOn(-7, "adopter")
+	defer c.End()
+	done := make(chan *Cell, 2)
+	go func() {
+		release := c.Adopt()
+		done <- Current()
+		release()
+		done <- Current()
+	}()
+	if got := <-done; got != c {
+		t.Errorf("adopted goroutine's cell = %v, want %v", got, c)
+	}
+	if got := <-done; got != nil {
+		t.Errorf("after release: %v", got)
+	}
+}

@@ -75,6 +75,8 @@ type Client struct {
 	closed  bool
 	lost    string       // why the state was lost while no cell ran; told to the next cell
 	running *runningCell // the Execute in progress
+
+	debug debugHook // the Jupyter debugger's events (debug.go)
 }
 
 type runningCell struct{ intr chan struct{} }
@@ -804,6 +806,8 @@ func (w *child) handle(f *frame) error {
 		w.lost.CompareAndSwap(nil, f.Text)
 	case opReply:
 		w.deliver(f)
+	case opDebugEvent:
+		c.debugEvent(f.Text)
 	case opStream:
 		if f.Name != "stderr" && f.Name != "stdout" {
 			return &protocolError{fmt.Sprintf("stream %q", f.Name)}

@@ -23,6 +23,7 @@ const (
 	opInputReply = "input_reply" // ID: input id; Text, Err
 	opAbandon    = "abandon"     // ID: cell id (interrupted, and still running after Options.Grace)
 	opComm       = "comm"        // ID: cell id; Comm, Parent (comm.go)
+	opDebug      = "debug"       // ID: call id; Text: a DAP request (reply: Text, the DAP response)
 )
 
 // Child to parent:
@@ -38,6 +39,8 @@ const (
 	opStuck   = "stuck"   // Stuck: how many abandoned cells still run (sent when it changes)
 	opLost    = "lost"    // Text: which of its pipes a cell closed; the child then exits
 	opSend    = "send"    // Cell; MsgType, Content, Metadata: any other iopub message (comm.go)
+
+	opDebugEvent = "debug_event" // Text: a DAP event
 )
 
 // A frame is one message on the control pipes: a 4-byte big-endian length,

@@ -314,6 +314,8 @@ func (s *server) dispatch(f *frame) error {
 		go s.call(f)
 	case opComm:
 		go s.comm(f)
+	case opDebug:
+		go s.debug(f)
 	case opInputReply:
 		s.cmu.Lock()
 		ch := s.inputs[f.ID]

@@ -293,3 +293,33 @@ func (g Frame) SlotType(idx int) reflect.Type {
 	}
 	return nil
 }
+
+// Slot returns the value in global slot idx, or false when there is no
+// such slot or the frame was not found. (The debugger's variables.)
+func (g Frame) Slot(idx int) (reflect.Value, bool) {
+	if g.data == nil {
+		return reflect.Value{}, false
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if data := *g.data; idx >= 0 && idx < len(data) && data[idx].IsValid() {
+		return data[idx], true
+	}
+	return reflect.Value{}, false
+}
+
+// SetSlot stores v in global slot idx, under the frame's lock. It reports
+// false when there is no such settable slot or v's type does not fit.
+func (g Frame) SetSlot(idx int, v reflect.Value) bool {
+	if g.data == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	data := *g.data
+	if idx < 0 || idx >= len(data) || !data[idx].CanSet() || !v.Type().AssignableTo(data[idx].Type()) {
+		return false
+	}
+	data[idx].Set(v)
+	return true
+}

@@ -1,0 +1,301 @@
+//go:build !race
+
+// The race detector is off for these tests: yaegi v0.16.1's Debug clears
+// Interpreter.debugger after its last synchronizing event, so the next
+// file's start cannot be ordered after it (the session waits for it, see
+// awaitDebuggerCleared, but the detector sees no happens-before edge).
+
+package interp
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dapClient drives Session.Debug as JupyterLab does.
+type dapClient struct {
+	t      *testing.T
+	s      *Session
+	seq    int
+	events chan map[string]any
+}
+
+func newDAP(t *testing.T, s *Session) *dapClient {
+	return &dapClient{t: t, s: s, events: make(chan map[string]any, 100)}
+}
+
+func (c *dapClient) req(cmd string, args any) map[string]any {
+	c.t.Helper()
+	c.seq++
+	b, _ := json.Marshal(map[string]any{"seq": c.seq, "type": "request", "command": cmd, "arguments": args})
+	out := c.s.Debug(b, func(ev json.RawMessage) {
+		var m map[string]any
+		if err := json.Unmarshal(ev, &m); err != nil {
+			c.t.Errorf("bad event %s", ev)
+		}
+		c.events <- m
+	})
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		c.t.Fatalf("%s: bad reply %s", cmd, out)
+	}
+	if m["command"] != cmd || m["type"] != "response" {
+		c.t.Fatalf("%s: reply %s", cmd, out)
+	}
+	return m
+}
+
+func (c *dapClient) ok(cmd string, args any) map[string]any {
+	c.t.Helper()
+	m := c.req(cmd, args)
+	if m["success"] != true {
+		c.t.Fatalf("%s failed: %v", cmd, m)
+	}
+	body, _ := m["body"].(map[string]any)
+	return body
+}
+
+func (c *dapClient) event(name string) map[string]any {
+	c.t.Helper()
+	timeout := time.After(20 * time.Second) // a hang guard only
+	for {
+		select {
+		case e := <-c.events:
+			if e["event"] == name {
+				return e["body"].(map[string]any)
+			}
+		case <-timeout:
+			c.t.Fatalf("no %s event", name)
+		}
+	}
+}
+
+func TestDebuggerBreakpointInEarlierCell(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := newDAP(t, s)
+	c.ok("initialize", map[string]any{"clientID": "test"})
+	c.ok("attach", map[string]any{})
+	info := c.ok("debugInfo", nil)
+	if info["isStarted"] != true || info["hashMethod"] != "Murmur2" || info["tmpFileSuffix"] != ".go" {
+		t.Fatalf("debugInfo %v", info)
+	}
+	def := "func f(n int) int {\n\tx := n * 2\n\tx++\n\treturn x\n}"
+	path := c.ok("dumpCell", map[string]any{"code": def})["sourcePath"].(string)
+	if !strings.HasSuffix(path, ".go") || !strings.HasPrefix(path, info["tmpFilePrefix"].(string)) {
+		t.Fatalf("path %s", path)
+	}
+	if _, err := s.Execute(ctx, def, discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Execute(ctx, "x := 5\nx = 7", discard{}); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 3}}})
+	c.ok("configurationDone", nil)
+
+	type result struct {
+		text string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := s.Execute(ctx, "f(20)", discard{})
+		text, _ := b.Data["text/plain"].(string)
+		done <- result{text, err}
+	}()
+	stop := c.event("stopped")
+	if stop["reason"] != "breakpoint" || stop["threadId"] != 1.0 {
+		t.Fatalf("stopped %v", stop)
+	}
+	if info := c.ok("debugInfo", nil); len(info["stoppedThreads"].([]any)) != 1 {
+		t.Errorf("stoppedThreads %v", info["stoppedThreads"])
+	}
+	st := c.ok("stackTrace", map[string]any{"threadId": 1})
+	frames := st["stackFrames"].([]any)
+	top := frames[0].(map[string]any)
+	if top["name"] != "f" || top["line"] != 3.0 || top["source"].(map[string]any)["path"] != path {
+		t.Fatalf("top frame %v", top)
+	}
+	scopes := c.ok("scopes", map[string]any{"frameId": top["id"]})["scopes"].([]any)
+	var names []string
+	var locals float64
+	for _, sc := range scopes {
+		m := sc.(map[string]any)
+		names = append(names, m["name"].(string))
+		if m["name"] == "Locals" {
+			locals = m["variablesReference"].(float64)
+		}
+	}
+	if locals == 0 {
+		t.Fatalf("scopes %v", names)
+	}
+	vars := c.ok("variables", map[string]any{"variablesReference": locals})["variables"].([]any)
+	got := map[string]string{}
+	for _, v := range vars {
+		m := v.(map[string]any)
+		got[m["name"].(string)] = m["value"].(string)
+	}
+	if got["n"] != "20" || got["x"] != "40" {
+		t.Fatalf("locals %v", got)
+	}
+	ev := c.ok("evaluate", map[string]any{"expression": "x", "frameId": top["id"]})
+	if ev["result"] != "40" {
+		t.Errorf("evaluate x: %v", ev)
+	}
+	// The explorer sees the session's x (7), the global, not f's.
+	iv := c.ok("inspectVariables", nil)["variables"].([]any)
+	if len(iv) != 1 || iv[0].(map[string]any)["name"] != "x" || iv[0].(map[string]any)["value"] != "7" {
+		t.Errorf("inspectVariables %v", iv)
+	}
+	c.ok("continue", map[string]any{"threadId": 1})
+	r := <-done
+	if r.err != nil || r.text != "41" {
+		t.Fatalf("f(20) = %q, %v", r.text, r.err)
+	}
+	c.ok("disconnect", map[string]any{})
+	if b, err := s.Execute(ctx, "f(1)", discard{}); err != nil || b.Data["text/plain"] != "3" {
+		t.Fatalf("after disconnect: %v %v", b, err)
+	}
+}
+
+func TestDebuggerInterruptWhileStopped(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "y := 1\ny++\ny++"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 2}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, code, discard{})
+		done <- err
+	}()
+	c.event("stopped")
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("interrupted stopped cell: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stopped cell did not end on interrupt")
+	}
+	if ev := c.event("continued"); ev["allThreadsContinued"] != true {
+		t.Errorf("continued %v", ev)
+	}
+	if src := c.ok("source", map[string]any{"source": map[string]any{"path": path}}); src["content"] != code {
+		t.Errorf("source %v", src)
+	}
+	// The session goes on.
+	if b, err := s.Execute(context.Background(), "40 + 2", discard{}); err != nil || b.Data["text/plain"] != "42" {
+		t.Fatalf("after: %v %v", b, err)
+	}
+}
+
+func TestMurmur2(t *testing.T) {
+	// Values from JupyterLab's hash.ts (murmur2(str, 0xc70f6907)).
+	for _, c := range []struct {
+		in   string
+		want uint32
+	}{{"", murmur2(nil, hashSeed)}} {
+		if got := murmur2([]byte(c.in), hashSeed); got != c.want {
+			t.Errorf("murmur2(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+// BenchmarkDebuggerLoop runs an interpreted loop of 100,000 iterations with
+// the debugger off; on with no breakpoint (cells run as with it off); and on
+// with a breakpoint in another cell, never hit: every step then goes
+// through yaegi's debugger.
+func BenchmarkDebuggerLoop(b *testing.B) {
+	for _, mode := range []string{"off", "on", "on-breakpoint"} {
+		b.Run(mode, func(b *testing.B) {
+			s, err := NewSession(Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := s.Execute(ctx, "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\treturn t\n}", discard{}); err != nil {
+				b.Fatal(err)
+			}
+			if mode != "off" {
+				s.Debug(json.RawMessage(`{"seq":1,"type":"request","command":"initialize","arguments":{}}`), func(json.RawMessage) {})
+			}
+			if mode == "on-breakpoint" {
+				path := s.debugger().pathOf("other := 1")
+				s.Debug(json.RawMessage(`{"seq":2,"type":"request","command":"setBreakpoints","arguments":{"source":{"path":"`+path+`"},"breakpoints":[{"line":1}]}}`), nil)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Execute(ctx, "sum(100000)", discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// A func literal made by one cell and called by a later one stops at its
+// breakpoint, continues, and is interrupted cleanly while stopped; one made
+// while no cell ran under the debugger fails with a clear error.
+func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Execute(ctx, "early := func() int { return 1 }", discard{}); err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "var h func() int\nh = func() int {\n\tq := 5\n\treturn q + 1\n}"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	if _, err := s.Execute(ctx, code, discard{}); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(cctx, "h()", discard{})
+			done <- err
+		}()
+		c.event("stopped")
+		top := c.ok("stackTrace", map[string]any{"threadId": 1})["stackFrames"].([]any)[0].(map[string]any)
+		if top["line"] != 4.0 {
+			t.Fatalf("round %d: stopped at %v", round, top)
+		}
+		if round == 0 {
+			cancel() // interrupt while stopped
+		} else {
+			c.ok("continue", map[string]any{"threadId": 1})
+		}
+		select {
+		case err := <-done:
+			if (round == 0) != (err != nil) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: the cell did not end", round)
+		}
+		cancel()
+	}
+	_, err = s.Execute(ctx, "early()", discard{})
+	if err == nil || !strings.Contains(err.Error(), "func value made while no cell ran under it") {
+		t.Fatalf("calling a func literal made before the debugger: %v", err)
+	}
+}
