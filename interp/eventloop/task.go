@@ -340,11 +340,11 @@ func (t *Task) IO(label string, fn func() (any, error)) (any, error) {
 }
 
 // Get fetches url without blocking the loop (aiohttp's session.get) and
-// returns the body.
+// returns the body. As in asyncio, each step (connect, send, read) waits
+// for the loop: a task hogging the loop holds up the request itself.
 func (t *Task) Get(url string) ([]byte, error) {
-	v, err := t.IO("GET "+url, func() (any, error) { return fetch(url) })
-	b, _ := v.([]byte)
-	return b, err
+	t.mustRun("Get")
+	return t.get(url)
 }
 
 func (t *Task) offLoop(kind, label string, ex Executor, fn func() (any, error)) (any, error) {

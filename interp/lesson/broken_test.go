@@ -7,6 +7,7 @@ import (
 	"github.com/gokernel/gokernel/interp/gil"
 	"github.com/gokernel/gokernel/interp/gil/threading"
 	"github.com/gokernel/gokernel/interp/goroutines"
+	"github.com/gokernel/gokernel/interp/timeline"
 	"github.com/gokernel/gokernel/interp/workloads"
 )
 
@@ -121,5 +122,34 @@ func TestOverlapFacts(t *testing.T) {
 	}
 	if c := run(gil.New(gil.Options{})); c.State() != StateHolds {
 		t.Errorf("GIL: %s", c.verdict())
+	}
+}
+
+func TestOverlapFactsOnTimelines(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		desc  string
+		spans []timeline.Span
+		want  State
+	}{
+		{"the other thread ran through the wait", []timeline.Span{
+			{Lane: "io", Kind: timeline.IO, Start: 0, End: 100 * ms},
+			{Lane: "cpu", Kind: timeline.Running, Start: 0, End: 120 * ms}}, StateHolds},
+		{"the CPU task ended before the download: the rest does not count", []timeline.Span{
+			{Lane: "io", Kind: timeline.IO, Start: 0, End: 100 * ms},
+			{Lane: "cpu", Kind: timeline.Running, Start: 0, End: 50 * ms}}, StateHolds},
+		{"a model that kept the GIL through the wait", []timeline.Span{
+			{Lane: "io", Kind: timeline.IO, Start: 0, End: 100 * ms},
+			{Lane: "cpu", Kind: timeline.WaitingGIL, Start: 0, End: 100 * ms},
+			{Lane: "cpu", Kind: timeline.Running, Start: 100 * ms, End: 200 * ms}}, StateFails},
+	}
+	for _, tt := range tests {
+		rec := timeline.New()
+		for _, s := range tt.spans {
+			rec.Add(s)
+		}
+		if c := OverlapFacts(rec, timeline.IO)[0]; c.State() != tt.want {
+			t.Errorf("%s: %s, want %s", tt.desc, c.verdict(), tt.want)
+		}
 	}
 }

@@ -58,9 +58,22 @@ const minParallel = 1.3
 // 1.15, so a ✓ never contradicts its title, and a speedup beyond what k
 // cores can give fails.
 func ParallelSpeedup(name string, q Ratio, w *Watch, explain string) Check {
+	return parallelSpeedup(name, q, w, float64(max(w.k, 1)), explain)
+}
+
+// ParallelSpeedupUpTo is ParallelSpeedup for work that also waits, whose
+// best speedup on the cores watched is ideal rather than their number:
+// two CPU jobs of c seconds and downloads of d that, on an event loop,
+// start only once the jobs are done take 2c+d there and max(c, d) with
+// the jobs in a pool of two, (2c+d)/max(c, d), which may exceed 2. The
+// band's top is then 1.1·ideal.
+func ParallelSpeedupUpTo(name string, q Ratio, w *Watch, ideal float64, explain string) Check {
+	return parallelSpeedup(name, q, w, ideal, explain)
+}
+
+func parallelSpeedup(name string, q Ratio, w *Watch, ideal float64, explain string) Check {
 	lo, hi := w.Low(), w.High()
-	k := float64(max(w.k, 1))
-	c := Check{Name: name, Value: q.Median(), Lo: math.Max(1.15, 0.75*lo), Hi: 1.1*k + 0.05, Unit: "×",
+	c := Check{Name: name, Value: q.Median(), Lo: math.Max(1.15, 0.75*lo), Hi: 1.1*ideal + 0.05, Unit: "×",
 		Explain: explain, Spread: q.Spread()}
 	if c.Holds() || c.Value > c.Hi || len(q.Values) == 0 {
 		return c
@@ -128,6 +141,10 @@ func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, to
 		showKept(name, key)
 		return
 	}
+	display.Show(agreeParallel(name, goQ, py, key, w, tol, explain))
+}
+
+func agreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, tol float64, explain string) Check {
 	pyQ := py.Ratio(key)
 	c := Check{Name: name, Value: goQ.Median() / pyQ.Median(), Lo: 1 - tol, Hi: 1 + tol, Unit: "×", Explain: explain}
 	c = py.Check(c)
@@ -136,6 +153,12 @@ func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, to
 		lo, hi = w.Low(), w.High()
 	}
 	wide := func(q Ratio) bool { a, b := q.quartiles(0.25); return (b-a)/q.Median() > 2*tol }
+	// The quotient of any two rounds' values from the middle halves of Go's
+	// and CPython's: when that range reaches into the band, the gap between
+	// the medians is within this machine's round-to-round noise.
+	gLo, gHi := goQ.quartiles(0.25)
+	pLo, pHi := pyQ.quartiles(0.25)
+	overlap := gHi/pLo >= 1-tol && gLo/pHi <= 1+tol
 	if py.Err == nil && !c.Holds() {
 		switch {
 		case hi < minParallel:
@@ -146,9 +169,11 @@ func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, to
 			c.CantTell = fmt.Sprintf("the rounds spread too wide to compare (Go %s, CPython %s)", goQ.Spread(), pyQ.Spread())
 		case goQ.BaseCoreShare > 0 && goQ.BaseCoreShare < starved:
 			c.CantTell = fmt.Sprintf("the machine is oversubscribed: the Go one-thread run got %.2f of a core", goQ.BaseCoreShare)
+		case overlap:
+			c.CantTell = fmt.Sprintf("the gap is within the rounds' noise (middle halves: Go %.2f–%.2f×, CPython %.2f–%.2f×)", gLo, gHi, pLo, pHi)
 		}
 	}
-	display.Show(c)
+	return c
 }
 
 // AgreeRates judges that a rate counted over runs in the Go model (goHits
@@ -177,4 +202,34 @@ func agreeRates(name string, goHits, goRuns int, py PyResult, hitsKey, runsKey s
 		}
 	}
 	return c
+}
+
+// RateIn judges a rate counted over runs (hits of runs, shown in %)
+// against a band lo–hi (in %). It holds when the observed rate lies in
+// the band. When it does not, but the 95 % Wilson interval of the rate
+// reaches into the band (the runs were too few to tell the rate from one
+// in the band), it can't tell; otherwise it fails. So 3 losses in 30 runs
+// can't fail "at most 5 %", while 15 in 30 does.
+func RateIn(name string, hits, runs int, lo, hi float64, explain string) Check {
+	c := Check{Name: name, Value: 100 * float64(hits) / float64(runs), Lo: lo, Hi: hi, Unit: "%", Explain: explain,
+		Spread: fmt.Sprintf("%d of %d runs", hits, runs)}
+	if runs <= 0 || c.Holds() {
+		return c
+	}
+	a, b := wilson(hits, runs)
+	if 100*b >= lo && 100*a <= hi {
+		c.CantTell = fmt.Sprintf("too few runs: the rate could be %.0f–%.0f %% (95 %%)", 100*a, 100*b)
+	}
+	return c
+}
+
+// wilson is the 95 % Wilson score interval of hits/runs.
+func wilson(hits, runs int) (lo, hi float64) {
+	const z = 1.96
+	n := float64(runs)
+	p := float64(hits) / n
+	den := 1 + z*z/n
+	mid := (p + z*z/(2*n)) / den
+	half := z * math.Sqrt(p*(1-p)/n+z*z/(4*n*n)) / den
+	return math.Max(0, mid-half), math.Min(1, mid+half)
 }

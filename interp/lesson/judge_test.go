@@ -132,3 +132,62 @@ func TestCoreShare(t *testing.T) {
 		t.Errorf("a spin got %.2f of a core", s)
 	}
 }
+
+func TestAgreeParallelTellsNoiseFromAGap(t *testing.T) {
+	py := func(vs ...float64) PyResult {
+		l := make([]any, len(vs))
+		for i, v := range vs {
+			l[i] = v
+		}
+		return PyResult{JSON: map[string]any{"speedups": l}, Values: map[string]float64{}}
+	}
+	tests := []struct {
+		desc   string
+		goVals []float64
+		pyVals []float64
+		want   State
+	}{
+		{"same speedups hold", []float64{1.8, 1.85, 1.9, 1.82, 1.88, 1.86}, []float64{1.84, 1.9, 1.87, 1.8, 1.85, 1.83}, StateHolds},
+		{"medians apart, rounds overlapping: can't tell", []float64{1.12, 1.3, 1.4, 1.45, 1.7, 1.88}, []float64{1.7, 1.8, 1.85, 1.9, 1.88, 1.95}, StateCantTell},
+		{"a model half as fast, steady rounds: fails", []float64{0.95, 1.0, 1.02, 0.98, 1.01, 0.99}, []float64{1.85, 1.9, 1.88, 1.92, 1.86, 1.9}, StateFails},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			c := agreeParallel("speedups agree", RatioOf("go", tt.goVals...), py(tt.pyVals...), "speedups", fixedWatch(1.95, 1.95), 0.15, "")
+			if c.State() != tt.want {
+				t.Errorf("state %s (%s), want %s", c.State(), c.verdict(), tt.want)
+			}
+		})
+	}
+}
+
+func TestRateIn(t *testing.T) {
+	tests := []struct {
+		hits, runs int
+		want       State
+	}{
+		{0, 30, StateHolds},
+		{3, 30, StateHolds},
+		{5, 30, StateCantTell}, // 17 %, but 7–34 % at 95 %: could be under 10 %
+		{15, 30, StateFails},   // 50 %: 33–67 %
+		{100, 100, StateFails},
+	}
+	for _, tt := range tests {
+		c := RateIn("rarely lost", tt.hits, tt.runs, 0, 10, "")
+		if c.State() != tt.want {
+			t.Errorf("%d of %d: state %s (%s), want %s", tt.hits, tt.runs, c.State(), c.verdict(), tt.want)
+		}
+	}
+}
+
+func TestParallelSpeedupUpTo(t *testing.T) {
+	// Downloads that start after the CPU jobs on the loop: 2.4× on two cores is right, not too much.
+	c := ParallelSpeedupUpTo("hybrid", RatioOf("q", 2.35, 2.4, 2.45, 2.38), fixedWatch(1.95, 1.95), 2.6, "")
+	if c.State() != StateHolds {
+		t.Errorf("state %s (%s), want holds", c.State(), c.verdict())
+	}
+	c = ParallelSpeedup("cpu", RatioOf("q", 2.35, 2.4, 2.45, 2.38), fixedWatch(1.95, 1.95), "")
+	if c.State() != StateFails {
+		t.Errorf("pure CPU work at 2.4× on two cores: state %s, want fails", c.State())
+	}
+}

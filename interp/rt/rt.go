@@ -81,6 +81,18 @@ type Scheduler interface {
 	Blocking(goid int64) (done func())
 }
 
+// A Sleeper is a Scheduler that sleeps some goroutines itself. The GIL's
+// threads sleep in the kernel, precise to tens of microseconds, as
+// CPython's time.sleep does: a Go timer wakes up to a millisecond late,
+// so two threads that start the same sleep a tenth of a millisecond apart
+// wake together, and whether they collide decides races such as the
+// read-sleep-write one of lesson 5. Sleep reports whether it slept the
+// goroutine (handled; false: not one of its own, sleep it as usual) and
+// whether stop ended the sleep early.
+type Sleeper interface {
+	Sleep(goid int64, d time.Duration, stop <-chan struct{}) (handled, interrupted bool)
+}
+
 var sched atomic.Pointer[schedulerBox]
 
 type schedulerBox struct{ s Scheduler }
@@ -164,6 +176,18 @@ func Sleep(d time.Duration) {
 	}
 	var done func()
 	if s := currentScheduler(); s != nil {
+		if sl, ok := s.(Sleeper); ok {
+			var stop <-chan struct{}
+			if c != nil {
+				stop = c.done
+			}
+			if handled, interrupted := sl.Sleep(id, d, stop); handled {
+				if interrupted {
+					g.stop()
+				}
+				return
+			}
+		}
 		done = s.Blocking(id)
 	}
 	interrupted := false

@@ -7,6 +7,7 @@ import (
 	"go/constant"
 	"go/token"
 	"reflect"
+	"time"
 )
 
 func init() {
@@ -66,11 +67,13 @@ func init() {
 		"Panic":          reflect.ValueOf((*rt.Panic)(nil)),
 		"RecursionError": reflect.ValueOf((*rt.RecursionError)(nil)),
 		"Scheduler":      reflect.ValueOf((*rt.Scheduler)(nil)),
+		"Sleeper":        reflect.ValueOf((*rt.Sleeper)(nil)),
 		"Wait":           reflect.ValueOf((*rt.Wait)(nil)),
 		"Waiting":        reflect.ValueOf((*rt.Waiting)(nil)),
 
 		// interface wrapper definitions
 		"_Scheduler": reflect.ValueOf((*_github_com_gokernel_gokernel_interp_rt_Scheduler)(nil)),
+		"_Sleeper":   reflect.ValueOf((*_github_com_gokernel_gokernel_interp_rt_Sleeper)(nil)),
 	}
 }
 
@@ -86,4 +89,14 @@ func (W _github_com_gokernel_gokernel_interp_rt_Scheduler) Blocking(goid int64) 
 }
 func (W _github_com_gokernel_gokernel_interp_rt_Scheduler) Checkpoint(goid int64) {
 	W.WCheckpoint(goid)
+}
+
+// _github_com_gokernel_gokernel_interp_rt_Sleeper is an interface wrapper for Sleeper type
+type _github_com_gokernel_gokernel_interp_rt_Sleeper struct {
+	IValue interface{}
+	WSleep func(goid int64, d time.Duration, stop <-chan struct{}) (handled bool, interrupted bool)
+}
+
+func (W _github_com_gokernel_gokernel_interp_rt_Sleeper) Sleep(goid int64, d time.Duration, stop <-chan struct{}) (handled bool, interrupted bool) {
+	return W.WSleep(goid, d, stop)
 }

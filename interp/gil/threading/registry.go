@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/timeline"
@@ -82,6 +83,30 @@ func (router) Blocking(goid int64) (done func()) {
 		return func() {}
 	}
 	return t.block(blockingKind())
+}
+
+// Sleep sleeps an emulated thread as Sleep does (rt.Sleeper): a cell's
+// time.Sleep on a thread is then as precise as CPython's time.sleep.
+func (router) Sleep(goid int64, d time.Duration, stop <-chan struct{}) (handled, interrupted bool) {
+	t := lookup(goid)
+	if t == nil {
+		return false, false
+	}
+	done := t.block(timeline.Sleeping)
+	defer done()
+	deadline := time.Now().Add(d)
+	for {
+		select {
+		case <-stop:
+			return true, true
+		default:
+		}
+		rem := time.Until(deadline)
+		if rem <= 0 {
+			return true, false
+		}
+		PreciseSleep(min(rem, 10*time.Millisecond))
+	}
 }
 
 // blockingKind tells a sleep from other blocking calls: rt.Sleep and
