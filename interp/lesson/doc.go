@@ -36,8 +36,18 @@
 // them against broken models and see them fail. Wall-clock ratios come from
 // Interleave (A B, B A, ... rounds, each ratio taken within a round) and are
 // judged by Speedup (no free core needed), ParallelSpeedup (against a Watch
-// of the parallelism on offer), and beside CPython by AgreeRatio,
-// AgreeParallel, AgreeFact and AgreeRates.
+// of the parallelism on offer; ParallelSpeedupUpTo for work that also
+// waits), and beside CPython by AgreeRatio, AgreeParallel, AgreeFact and
+// AgreeRates. Counts over runs (how often an update was lost) are judged
+// by RateIn.
+//
+// The machine's noise decides between "fails" and "can't tell", never
+// between "holds" and "fails": a fact fails only when the measurement is
+// clear of the band by more than the noise measured in the same cell (the
+// middle half of the rounds, on either side of a comparison with CPython;
+// a 95 % interval for a count over runs), and can't tell otherwise. A
+// model that is wrong by more than that fails, which the tests check
+// against broken models and made-up rounds.
 //
 // # CPython beside the Go model
 //
