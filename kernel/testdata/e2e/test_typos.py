@@ -20,7 +20,7 @@ def test_unknown_package_then_session_goes_on(kernel):
     assert evalue.startswith("line 2:6: undefined: widgetz"), evalue
     # Naming the package again is the same error, not an interpreter panic.
     reply, _ = execute(kc, "x := widgetz.Foo")
-    assert error_of(reply) == ("CompileError", "line 1:6: undefined: widgetz")
+    assert error_of(reply) == ("CompileError", "line 1:6: undefined: widgetz (did you mean widgets?)")
     reply, out = execute(kc, "keep := 8\nfmt.Println(keep)")
     assert reply["content"]["status"] == "ok"
     assert stdout(out) == "8\n"
