@@ -14,14 +14,16 @@ The lessons' controls cells therefore write into an Output of their own
 state, no output is routed by msg_id while the cell runs, and nbclient has
 nothing to send back mid-cell. These tests check both halves: that pattern
 makes the client send no comm_msg during the cell, and the captured pattern
-does (so the spy sees such sends when there are some).
+does (so the spy sees such sends when there are some); and that with a
+frontend moving the slider, the pattern still redraws the Output, through
+its state.
 """
 import time
 
 import nbformat
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME
+from conftest import KERNEL_NAME, TIMEOUT, execute
 
 IMPORTS = """import (
 	"fmt"
@@ -60,6 +62,26 @@ def run(cells, timeout):
     return client, sends[1:], took[1:]
 
 
+def send(kc, msg_type, content):
+    """Sends a shell message as a frontend would; returns its msg_id."""
+    msg = kc.session.msg(msg_type, content)
+    kc.shell_channel.send(msg)
+    return msg["header"]["msg_id"]
+
+
+def until_idle(kc, msg_id):
+    """The iopub messages with msg_id as parent, up to its idle."""
+    out = []
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == msg_id:
+            out.append(m)
+            if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                return out
+    raise AssertionError(f"no idle for {msg_id}")
+
+
 def outputs_of(client, model_name="OutputModel"):
     """The outputs of every Output widget nbclient holds state for."""
     return [s.get("outputs", []) for s in client.widget_state.values() if s.get("_model_name") == model_name]
@@ -94,3 +116,37 @@ widgets.Interact(func() { fmt.Println("m =", m.Value()) }, m)"""
     client, sends, _ = run([cell], 10)
     assert sends[0] >= 1, "nbclient routed no output into the Interact's Output"
     assert any(o.get("text") == "m = 2\n" for outs in outputs_of(client) for o in outs), outputs_of(client)
+
+
+def test_moved_slider_redraws_own_output(kernel):
+    """In JupyterLab the same cell follows the slider: an update re-runs the
+    function, and the new text and display reach the frontend as the
+    Output's state (comm_msg updates), whatever message is being served."""
+    _, kc = kernel
+    reply, outs = execute(kc, IMPORTS)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    reply, outs = execute(kc, """k := widgets.NewIntSlider("k", 1, 9, 2)
+own := widgets.NewOutput()
+widgets.Interact(func() {
+	own.Clear()
+	own.Print(fmt.Sprintf("k = %d\\n", k.Value()))
+	own.Show(strings.Repeat("#", k.Value()))
+}, k)
+display.Show(own)""")
+    assert reply["content"]["status"] == "ok", reply["content"]
+    opens = [m["content"] for m in outs if m["msg_type"] == "comm_open"]
+    slider = [c["comm_id"] for c in opens if c["data"]["state"]["_model_name"] == "IntSliderModel"][0]
+    # The Output whose state gets outputs (the Interact's own stays empty).
+    filled = {m["content"]["comm_id"] for m in outs if m["msg_type"] == "comm_msg"
+              and m["content"]["data"].get("state", {}).get("outputs")}
+    assert len(filled) == 1, filled
+    own = filled.pop()
+    mid = send(kc, "comm_msg", {"comm_id": slider, "data": {"method": "update", "state": {"value": 7}, "buffer_paths": []}})
+    last = None
+    for m in until_idle(kc, mid):
+        c = m["content"]
+        if m["msg_type"] == "comm_msg" and c["comm_id"] == own and "outputs" in c["data"].get("state", {}):
+            last = c["data"]["state"]["outputs"]
+        assert m["msg_type"] not in ("stream", "display_data"), m  # nothing routed by msg_id
+    assert last is not None and [o["output_type"] for o in last] == ["stream", "display_data"], last
+    assert last[0]["text"] == "k = 7\n" and last[1]["data"]["text/plain"] == "#" * 7, last
