@@ -13,6 +13,15 @@
 //	// per position:
 //	widgets.Interact(func() { display.Show(experiment(threads.Value())) }, threads)
 //
+//	// The same for a notebook that nbclient runs headless: write into an
+//	// Output of your own. What f prints or shows is routed into Interact's
+//	// output by message id, which nbclient emulates with messages back to
+//	// the kernel that can make it miss the cell's reply (nbclient#312);
+//	// Output.Print and Output.Show write the widget's state instead.
+//	out := widgets.NewOutput()
+//	widgets.Interact(func() { out.Clear(); out.Show(experiment(threads.Value())) }, threads)
+//	display.Show(out)
+//
 // Widgets: IntSlider, FloatSlider, IntRangeSlider, Dropdown, ToggleButtons,
 // Checkbox, Text, Label, HTML, Button (OnClick), Play, IntProgress, HBox,
 // VBox and Output. Each is a model in the frontend reached through a comm
