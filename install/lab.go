@@ -27,6 +27,7 @@ type labEnv struct {
 	out      io.Writer
 	venv     string // where the private virtualenv goes
 	open     bool   // start JupyterLab at the end
+	root     bool   // running as root: JupyterLab refuses to start without --allow-root
 }
 
 func defaultLabEnv() labEnv {
@@ -41,6 +42,7 @@ func defaultLabEnv() labEnv {
 		out:    os.Stdout,
 		venv:   labVenvDir(),
 		open:   os.Getenv("GOKERNEL_LAB_NO_OPEN") != "1",
+		root:   os.Geteuid() == 0,
 	}
 }
 
@@ -107,8 +109,14 @@ func lab(e labEnv, notebook string) error {
 		step(3, "ready: %s %s", jupyter, notebook)
 		return nil
 	}
-	step(3, "opening the lessons: %s %s (Ctrl-C stops JupyterLab)", jupyter, notebook)
-	return e.run(jupyter, notebook)
+	args := []string{notebook}
+	if e.root {
+		// A container's user is often root, and JupyterLab then exits at once ("Running as root is
+		// not recommended") unless told it is meant.
+		args = append(args, "--allow-root")
+	}
+	step(3, "opening the lessons: %s %s (Ctrl-C stops JupyterLab)", jupyter, strings.Join(args, " "))
+	return e.run(jupyter, args...)
 }
 
 // lessonsIndex is the notebook --lab opens: the lessons' index in this

@@ -99,3 +99,12 @@ func TestLabPinsMatchCI(t *testing.T) {
 		}
 	}
 }
+
+func TestLabAsRootAllowsRoot(t *testing.T) {
+	f := &fakeLab{found: map[string]string{"jupyter-lab": "/opt/bin/jupyter-lab"}}
+	e, _ := f.env("/v", true)
+	e.root = true
+	if err := lab(e, "nb.ipynb"); err != nil || len(f.ran) != 1 || f.ran[0] != "/opt/bin/jupyter-lab nb.ipynb --allow-root" {
+		t.Fatalf("ran %q, err %v", f.ran, err)
+	}
+}
