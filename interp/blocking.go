@@ -72,7 +72,8 @@ func blockingExports() yaegi.Exports {
 			"NewTicker": reflect.ValueOf(rt.NewTicker),
 			"Tick":      reflect.ValueOf(rt.TimeTick),
 		},
-		"net/net": netExports(),
+		"net/net":      netExports(),
+		"os/exec/exec": execExports(),
 	}
 }
 

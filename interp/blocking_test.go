@@ -2,6 +2,7 @@ package interp
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,40 @@ func runIn(t *testing.T, s *Session, code string) string {
 	defer cancel()
 	b, err := s.Execute(ctx, code, rec)
 	return transcript(rec, b, err)
+}
+
+// A command a cell runs, waited for or read from, ends with the interrupt,
+// its process group killed; a command that finishes is untouched.
+func TestInterruptCommand(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(code string, interrupt bool) (string, time.Duration) {
+		rec := &mime.Recorder{}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if interrupt {
+			time.AfterFunc(200*time.Millisecond, cancel)
+		}
+		t0 := time.Now()
+		b, err := s.Execute(ctx, code, rec)
+		return transcript(rec, b, err), time.Since(t0)
+	}
+	if got, _ := run("import \"os/exec\"\nout, err := exec.Command(\"sh\", \"-c\", \"echo hi\").Output()\nfmt.Print(string(out), err)", false); got != "hi\n<nil>" {
+		t.Fatalf("a command that finishes: got %q", got)
+	}
+	for _, code := range []string{
+		`exec.Command("sleep", "300").Run()`,
+		`out, _ := exec.Command("sh", "-c", "sleep 300; echo late").Output()`,
+		"cmd := exec.Command(\"sh\", \"-c\", \"sleep 300\")\np, _ := cmd.StdoutPipe()\ncmd.Start()\nb := make([]byte, 1)\np.Read(b)",
+	} {
+		got, took := run(code, true)
+		if !strings.Contains(got, "!! Interrupted") || took > 30*time.Second {
+			t.Errorf("%s: got %q after %v", code, got, took)
+		}
+	}
 }

@@ -43,9 +43,9 @@ CANT_TELL_LIMIT = 0.25
 # The sizes CI runs each notebook with, injected after its parameters cell.
 # A learner runs the defaults (or the article's sizes, with -p).
 SMALL = {
-    "lessons/01-gil-threads-and-processes.ipynb": {"cpuSeconds": 0.12, "rounds": 10},
+    "lessons/01-gil-threads-and-processes.ipynb": {"cpuSeconds": 0.12, "rounds": 14},
     "lessons/02-threading-limits-and-process-pools.ipynb": {"cpuSeconds": 0.08, "pageDelay": 0.2, "rounds": 4},
-    "lessons/03-concurrency-is-not-parallelism.ipynb": {"cpuSeconds": 0.12, "rounds": 10},
+    "lessons/03-concurrency-is-not-parallelism.ipynb": {"cpuSeconds": 0.12, "rounds": 16},
     "lessons/04-benchmarking-threads-processes-async.ipynb": {"callSeconds": 0.05, "requestDelay": 0.2, "rounds": 4},
     "lessons/05-asyncio-threads-and-processes.ipynb": {"unitSeconds": 0.25, "raceRuns": 30, "lists": 160},
     "experiments/_template.ipynb": {"cpuSeconds": 0.1, "rounds": 4},

@@ -49,6 +49,8 @@ BLOCKING = {
     "cond": "var m sync.Mutex\nc := sync.NewCond(&m)\nm.Lock()\nc.Wait()",
     "sleep": "time.Sleep(time.Hour)",
     "accept": "conn, _ := ln.Accept()",
+    "command": 'import "os/exec"\nexec.Command("sleep", "300").Run()',
+    "command's pipe": 'import "os/exec"\nout, _ := exec.Command("sh", "-c", "sleep 300; echo late").Output()',
     "goroutines": "for i := 0; i < 3; i++ {\n\tgo func() { ch <- i }()\n}\nselect {}",
 }
 
@@ -125,4 +127,21 @@ def test_runaway_recursion_is_an_error(shared):
     assert "maximum call depth exceeded in rec (line 1:" in reply["content"]["evalue"], reply["content"]
     print(f"recursion error in {time.monotonic() - t0:.3f} s")
     reply, outputs = execute(kc, "fmt.Println(keep)")
+    assert stdout(outputs).strip() == "42"
+
+
+def test_interrupt_while_reading_stdin_keeps_state(shared):
+    """A cell blocked reading os.Stdin (an input_request nobody answers)
+    ends with the interrupt, as input() does in ipykernel."""
+    km, kc = shared
+    msg_id = kc.execute('import ("bufio"; "os")\nline, _ := bufio.NewReader(os.Stdin).ReadString(\'\\n\')', allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert req["msg_type"] == "input_request"
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "Interrupted", reply["content"]
+    reply, outputs = execute(kc, "fmt.Println(keep)")
+    assert reply["content"]["status"] == "ok", reply["content"]
     assert stdout(outputs).strip() == "42"
