@@ -135,14 +135,14 @@ func main() {
 		} else {
 			res, fail = "FAIL", fail+1
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, fmtv(r.py, r.unit), fmtv(r.model, r.unit), ratioOf(r), r.band, res)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, mech.Format(r.py, r.unit), mech.Format(r.model, r.unit), mech.FormatRatio(r.py, r.model, r.unit), r.band, res)
 	}
 	tw.Flush()
 	fmt.Println("\nfor reference, not judged:")
 	tw = tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
 	for _, r := range rows {
 		if r.info {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, fmtv(r.py, r.unit), fmtv(r.model, r.unit), ratioOf(r))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, mech.Format(r.py, r.unit), mech.Format(r.model, r.unit), mech.FormatRatio(r.py, r.model, r.unit))
 		}
 	}
 	tw.Flush()
@@ -156,30 +156,6 @@ func main() {
 	if fail > 0 || failed {
 		os.Exit(1)
 	}
-}
-
-func fmtv(v float64, unit string) string {
-	switch {
-	case math.IsNaN(v):
-		return "-"
-	case unit == "s":
-		return fmt.Sprintf("%.3f s", v)
-	case unit == "ms":
-		return fmt.Sprintf("%.2f ms", v*1000)
-	case unit == "x":
-		return fmt.Sprintf("%.2fx", v)
-	case unit == "rate":
-		return fmt.Sprintf("%.2f", v)
-	default:
-		return fmt.Sprintf("%.0f", v)
-	}
-}
-
-func ratioOf(r row) string {
-	if r.unit == "" || r.unit == "rate" || r.py == 0 || math.IsNaN(r.py) || math.IsNaN(r.model) {
-		return "-"
-	}
-	return fmt.Sprintf("%.3f", r.model/r.py)
 }
 
 func within(model, py, frac float64) bool {

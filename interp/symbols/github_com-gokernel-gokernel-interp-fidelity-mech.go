@@ -15,6 +15,7 @@ func init() {
 		"Convoy":        reflect.ValueOf(mech.Convoy),
 		"Factor":        reflect.ValueOf(mech.Factor),
 		"Format":        reflect.ValueOf(mech.Format),
+		"FormatRatio":   reflect.ValueOf(mech.FormatRatio),
 		"IOSlowdown":    reflect.ValueOf(mech.IOSlowdown),
 		"PoolTiny":      reflect.ValueOf(mech.PoolTiny),
 		"Python":        reflect.ValueOf(mech.Python),

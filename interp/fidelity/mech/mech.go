@@ -157,11 +157,15 @@ func Format(v float64, unit string) string {
 	}
 }
 
-func ratio(r Row) string {
-	if r.Unit == "" || r.Unit == "rate" || r.CPython == 0 || math.IsNaN(r.CPython) || math.IsNaN(r.Model) {
+func ratio(r Row) string { return FormatRatio(r.CPython, r.Model, r.Unit) }
+
+// FormatRatio writes model ÷ CPython for a figure in unit ("1.054"), or
+// "-" where a quotient means nothing (counts, rates, a missing figure).
+func FormatRatio(py, model float64, unit string) string {
+	if unit == "" || unit == "rate" || py == 0 || math.IsNaN(py) || math.IsNaN(model) {
 		return "-"
 	}
-	return fmt.Sprintf("%.3f", r.Model/r.CPython)
+	return fmt.Sprintf("%.3f", model/py)
 }
 
 // Rel is a row judged by the model's relative distance from CPython's
