@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gokernel/gokernel/interp/internal/cellgrammar"
 )
 
 // mark is the character that internal names contain. It is a letter (so Go
@@ -444,23 +446,7 @@ func recvType(fl *ast.FieldList) string {
 	if len(fl.List) == 0 {
 		return ""
 	}
-	t := fl.List[0].Type
-	for {
-		switch x := t.(type) {
-		case *ast.StarExpr:
-			t = x.X
-		case *ast.IndexExpr:
-			t = x.X
-		case *ast.IndexListExpr:
-			t = x.X
-		case *ast.ParenExpr:
-			t = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
-		}
-	}
+	return cellgrammar.ReceiverName(fl.List[0].Type)
 }
 
 func (w *walker) finishUnit(u *unit, d ast.Decl, extra ...piece) {

@@ -418,7 +418,7 @@ func dedupe(f *ast.File, keep int) {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			if d.Recv != nil && len(d.Recv.List) > 0 {
-				return []string{recvName(d.Recv.List[0].Type) + "." + d.Name.Name}
+				return []string{cellgrammar.ReceiverName(d.Recv.List[0].Type) + "." + d.Name.Name}
 			}
 			return []string{d.Name.Name}
 		}
@@ -491,26 +491,6 @@ func specNames(s ast.Spec) []string {
 		return out
 	}
 	return nil
-}
-
-// recvName returns the type name of a method receiver: T for (t *T[K]).
-func recvName(x ast.Expr) string {
-	for {
-		switch t := x.(type) {
-		case *ast.StarExpr:
-			x = t.X
-		case *ast.ParenExpr:
-			x = t.X
-		case *ast.IndexExpr:
-			x = t.X
-		case *ast.IndexListExpr:
-			x = t.X
-		case *ast.Ident:
-			return t.Name
-		default:
-			return ""
-		}
-	}
 }
 
 // stripBodies removes the bodies of the functions that do not hold the

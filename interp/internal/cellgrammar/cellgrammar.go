@@ -22,6 +22,7 @@
 package cellgrammar
 
 import (
+	"go/ast"
 	"go/scanner"
 	"go/token"
 	"unicode/utf8"
@@ -354,4 +355,26 @@ func isFuncDecl(ts []Token) bool {
 		return false
 	}
 	return false // cut inside the receiver
+}
+
+// ReceiverName returns the type name of a method receiver's type
+// expression: T for t T, *T, (T), T[K] and *T[K, V]; "" for anything else.
+// The kernel files a method under it, and completion lists it as T.Method.
+func ReceiverName(x ast.Expr) string {
+	for {
+		switch t := x.(type) {
+		case *ast.StarExpr:
+			x = t.X
+		case *ast.ParenExpr:
+			x = t.X
+		case *ast.IndexExpr:
+			x = t.X
+		case *ast.IndexListExpr:
+			x = t.X
+		case *ast.Ident:
+			return t.Name
+		default:
+			return ""
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package cellgrammar
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"strings"
 	"testing"
 
@@ -102,4 +105,24 @@ func FuzzSplit(f *testing.F) {
 			prev = c.End
 		}
 	})
+}
+
+func TestReceiverName(t *testing.T) {
+	for src, want := range map[string]string{
+		"func (t T) M() {}":       "T",
+		"func (t *T) M() {}":      "T",
+		"func (t (*T)) M() {}":    "T",
+		"func (t *T[K]) M() {}":   "T",
+		"func (t T[K, V]) M() {}": "T",
+		"func (t pkg.T) M() {}":   "",
+	} {
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := f.Decls[0].(*ast.FuncDecl)
+		if got := ReceiverName(d.Recv.List[0].Type); got != want {
+			t.Errorf("%s: got %q, want %q", src, got, want)
+		}
+	}
 }
