@@ -179,7 +179,7 @@ func Sleep(d time.Duration) {
 		if sl, ok := s.(Sleeper); ok {
 			var stop <-chan struct{}
 			if c != nil {
-				stop = c.done
+				stop = c.doneFor(id)
 			}
 			if handled, interrupted := sl.Sleep(id, d, stop); handled {
 				if interrupted {
@@ -196,7 +196,7 @@ func Sleep(d time.Duration) {
 		if c != nil {
 			select {
 			case <-t.C:
-			case <-c.done:
+			case <-c.doneFor(id):
 				t.Stop()
 				interrupted = true
 			}
@@ -224,6 +224,10 @@ type Cell struct {
 	raised      atomic.Bool  // whether this cell holds a pending count
 	ended       atomic.Bool
 	gid         int64 // the goroutine that began it
+	// mainDone is closed just before done, for the cell's own goroutine:
+	// its wait is readied first, so an interrupted cell replies at once even
+	// when a million of its goroutines wake with it (they leave after).
+	mainDone chan struct{}
 }
 
 var (
@@ -243,7 +247,7 @@ func BeginCell(value any) *Cell { return BeginCellOn(GoID(), value) }
 // BeginCellOn is BeginCell for a caller that knows its goroutine id (GoID
 // walks the stack, and a goroutine that runs cell after cell need not).
 func BeginCellOn(gid int64, value any) *Cell {
-	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{}), gid: gid}
+	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{}), mainDone: make(chan struct{}), gid: gid}
 	c.live.Store(1)
 	owners.Store(gid, &goroutine{cell: c})
 	lastCell.Store(c)
@@ -275,7 +279,22 @@ func (c *Cell) Interrupt() {
 	if c.interrupted.Swap(true) {
 		return
 	}
-	close(c.done)
+	close(c.mainDone)
+	if c.ended.Load() {
+		close(c.done)
+	} else {
+		// The cell's own goroutine goes first: closing done readies every
+		// goroutine waiting on it, and with a storm of them the cell's
+		// reply would queue behind them all. The others follow once the
+		// cell has returned, or after mainFirst at the latest (a cell
+		// waiting for its goroutines returns only when they do).
+		go func() {
+			for deadline := time.Now().Add(mainFirst); !c.ended.Load() && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			close(c.done)
+		}()
+	}
 	if c.live.Load() > 0 && !c.raised.Swap(true) {
 		pending.Add(1)
 		// The last goroutine may have exited between the two lines above.
@@ -288,9 +307,21 @@ func (c *Cell) Interrupt() {
 // Interrupted reports whether Interrupt was called.
 func (c *Cell) Interrupted() bool { return c.interrupted.Load() }
 
+// mainFirst is how long an interrupt lets the cell's own goroutine unwind
+// before it wakes the cell's other goroutines that wait.
+const mainFirst = 100 * time.Millisecond
+
 // Done is closed when the cell is interrupted. Blocking waits in compiled
 // helpers select on it.
-func (c *Cell) Done() <-chan struct{} { return c.done }
+func (c *Cell) Done() <-chan struct{} { return c.doneFor(GoID()) }
+
+// doneFor is Done for goroutine gid.
+func (c *Cell) doneFor(gid int64) <-chan struct{} {
+	if gid == c.gid {
+		return c.mainDone
+	}
+	return c.done
+}
 
 // Running returns how many of the cell's goroutines are still running,
 // counting the cell's own until End.

@@ -74,7 +74,7 @@ func block(what string, timer bool) (w *waiter, stop <-chan struct{}) {
 	if c == nil {
 		return w, nil
 	}
-	return w, c.done
+	return w, c.doneFor(gid)
 }
 
 // gilBlocked is its own function so that the threading package can tell

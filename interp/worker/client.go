@@ -431,8 +431,16 @@ func (c *Client) get(ctx context.Context) (*child, error) {
 		}
 		select {
 		case <-w.ready:
-			return w, nil
+			select {
+			case <-w.exited:
+				continue // it died since: the check above waits for its successor
+			default:
+				return w, nil
+			}
 		case <-w.dead:
+			if w.gotReady {
+				continue // it ran, then died: take its successor
+			}
 			return nil, w.deathErr
 		case <-ctx.Done():
 			return nil, &Error{Kind: "Interrupted", Msg: "worker: interrupted while the Go interpreter was starting"}
@@ -935,20 +943,24 @@ func (w *child) finish(cause error) {
 	default:
 		w.deathErr = w.deathError(cause, status)
 	}
+	c.mu.Lock()
+	if !c.closed && c.w == w && why == "" && w.gotReady && c.running == nil {
+		// No cell is there to return the error: the next one tells it.
+		// Said before dead is closed, so that a cell that finds this child
+		// dead (get) always finds the news too.
+		c.lost = w.deathErr.Error() + "\n\n"
+		if r := c.routes.get(0); r.pub != nil {
+			c.out.stream(r, "stderr", c.lost)
+			c.out.flush()
+		}
+	}
+	c.mu.Unlock()
 	close(w.dead)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.w != w {
 		return
-	}
-	if why == "" && w.gotReady && c.running == nil {
-		// No cell is there to return the error: the next one tells it.
-		c.lost = w.deathErr.Error() + "\n\n"
-		if r := c.routes.get(0); r.pub != nil {
-			c.out.stream(r, "stderr", c.lost)
-			c.out.flush()
-		}
 	}
 	if !w.gotReady && why == "" {
 		// It died while starting: do not loop; the next call retries.

@@ -887,8 +887,11 @@ func TestClosedFDs(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The Client sees the pipe end while the child lives on, restarts
-		// it, and tells the next cell.
+		// it, and tells the next cell. (Wait for the successor, not for the
+		// old child to die: a zombie not yet reaped is not alive, but the
+		// Client has not finished with it.)
 		waitFor(t, func() bool { return !alive(mustAtoi(t, text(pid1))) })
+		waitFor(t, func() bool { p := c.PID(); return p != 0 && strconv.Itoa(p) != text(pid1) })
 		rec, pid2, err := run(t, c, "pid")
 		if err != nil || text(pid2) == text(pid1) || !strings.Contains(rec.Stderr(), "lost its pipe to the kernel") ||
 			strings.Contains(rec.Stderr(), "out of memory") {
