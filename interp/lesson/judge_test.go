@@ -191,3 +191,26 @@ func TestParallelSpeedupUpTo(t *testing.T) {
 		t.Errorf("pure CPU work at 2.4× on two cores: state %s, want fails", c.State())
 	}
 }
+
+func TestParallelSpeedupCountsTheSerialRunsOwnCores(t *testing.T) {
+	q := RatioOf("q", 1.42, 1.43, 1.44, 1.43)
+	if c := ParallelSpeedup("pool", q, fixedWatch(1.93, 1.93), ""); c.State() != StateFails {
+		t.Errorf("a serial run on one core: %s, want fails below 0.75 × 1.93", c.verdict())
+	}
+	q.BaseCoreShare = 1.35 // the collector ran beside the serial run
+	if c := ParallelSpeedup("pool", q, fixedWatch(1.93, 1.93), ""); c.State() != StateHolds || !strings.Contains(c.Explain, "1.35 cores") {
+		t.Errorf("a serial run on 1.35 cores: %s (%s), want holds", c.verdict(), c.Explain)
+	}
+}
+
+func TestAgreeParallelCountsGosSerialCores(t *testing.T) {
+	py := PyResult{JSON: map[string]any{"speedups": []any{1.76, 1.77, 1.78, 1.77}}, Values: map[string]float64{}}
+	goQ := RatioOf("go", 1.36, 1.37, 1.38, 1.37)
+	if c := agreeParallel("pools agree", goQ, py, "speedups", fixedWatch(1.93, 1.93), 0.15, ""); c.State() != StateFails {
+		t.Errorf("serial on one core: %s, want fails", c.verdict())
+	}
+	goQ.BaseCoreShare = 1.38
+	if c := agreeParallel("pools agree", goQ, py, "speedups", fixedWatch(1.93, 1.93), 0.15, ""); c.State() != StateHolds {
+		t.Errorf("serial on 1.38 cores: %s, want holds", c.verdict())
+	}
+}
