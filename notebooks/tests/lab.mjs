@@ -95,6 +95,8 @@ export async function startLab(prefix, fill) {
   // A settings dir of our own: JupyterLab's first-run question about news
   // would sit over the notebook in every screenshot; answer it with no.
   const settings = join(work, 'settings');
+  const workspaces = join(work, 'workspaces');
+  mkdirSync(workspaces, { recursive: true });
   mkdirSync(join(settings, '@jupyterlab', 'apputils-extension'), { recursive: true });
   writeFileSync(join(settings, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'),
     JSON.stringify({ fetchNews: 'false' }));
@@ -106,7 +108,9 @@ export async function startLab(prefix, fill) {
     `--IdentityProvider.token=${token}`, '--allow-root', '--ServerApp.root_dir=' + root,
     '--LabApp.expose_app_in_browser=True', '--ServerApp.disable_check_xsrf=True',
     '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
-    '--LabApp.user_settings_dir=' + settings],
+    // Workspaces of our own too: JupyterLab restores the last layout from
+    // its workspace, and a shared one reopens the previous test's notebook.
+    '--LabApp.user_settings_dir=' + settings, '--LabApp.workspaces_dir=' + workspaces],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Lab(proc, work, root, `http://127.0.0.1:${port}`, token);
 }
