@@ -171,7 +171,11 @@ def test_memory_limit():
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=TIMEOUT, env=env)
     try:
         _, pid, _ = _run(kc, PID + '\nkeep := 42')
-        reply, _, _ = _run(kc, 'var hog [][]byte\nfor { hog = append(hog, make([]byte, 1<<20)) }')
+        # A cell that keeps growing, a mebibyte a millisecond at most: the watchdog (every 20 ms)
+        # interrupts it well before the hard limit. (Flat out, a loop can allocate the 256 MiB between
+        # the two limits faster than an interrupt lands on a machine thrashing in GC; that case, and
+        # one allocation past both, is the hard stop below.)
+        reply, _, _ = _run(kc, 'import "time"\nvar hog [][]byte\nfor { hog = append(hog, make([]byte, 1<<20)); time.Sleep(time.Millisecond) }')
         assert reply["status"] == "error" and reply["ename"] == "MemoryLimit", reply
         assert "more than the 256 MiB memory limit" in reply["evalue"] and "is kept" in reply["evalue"]
         reply, out, _ = _run(kc, 'fmt.Println(keep, os.Getpid())')
