@@ -41,8 +41,7 @@ func netDialCell(network, address string) (net.Conn, error) {
 }
 
 func netDialTimeoutCell(network, address string, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := cellContext()
-	defer cancel()
+	ctx := cellContext()
 	defer rt.Blocking()()
 	d := net.Dialer{Timeout: timeout}
 	c, err := d.DialContext(ctx, network, address)
@@ -53,20 +52,13 @@ func netDialTimeoutCell(network, address string, timeout time.Duration) (net.Con
 	return cellConn{c}, nil
 }
 
-// cellContext is cancelled when the calling goroutine's cell is
-// interrupted.
-func cellContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
+// cellContext is done when the calling goroutine's cell is interrupted
+// (interruptCtx), or never outside a cell.
+func cellContext() context.Context {
 	if c := rt.Current(); c != nil {
-		go func() {
-			select {
-			case <-c.Done():
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		return interruptCtx{c}
 	}
-	return ctx, cancel
+	return context.Background()
 }
 
 // stopIfInterrupted ends the calling goroutine with Interrupted if its

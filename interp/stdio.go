@@ -1,11 +1,11 @@
 package interp
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/kernel/mime"
@@ -83,20 +83,15 @@ func (r *stdinReader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		done := rt.Blocking()
-		asked := time.Now()
 		line, err := pub.Input("", false)
 		done()
 		if err != nil {
-			// An interrupt cancels the input request: the cell stops here,
-			// as input() raises KeyboardInterrupt, rather than going on
-			// with an error it may ignore. The kernel cancels the request
-			// before the interrupt reaches the cell, so a request that was
-			// out for a while and got no answer waits a moment for it.
-			if c := rt.Current(); c != nil && time.Since(asked) > 20*time.Millisecond {
-				select {
-				case <-c.Done():
-				case <-time.After(500 * time.Millisecond):
-				}
+			// An interrupt cancelled the request: the cell stops here, as
+			// input() raises KeyboardInterrupt, rather than going on with an
+			// error it may ignore (the interrupt itself may reach this
+			// goroutine only later).
+			if errors.Is(err, mime.ErrInputInterrupted) {
+				panic(rt.Interrupted{})
 			}
 			stopIfInterrupted()
 			return 0, fmt.Errorf("interp: reading stdin: %w", err)

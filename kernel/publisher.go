@@ -230,7 +230,7 @@ func (k *Kernel) input(ctx context.Context, ids [][]byte, parent wire.Header, pr
 			}
 			return rep.Value, nil
 		case <-ctx.Done():
-			return "", mime.ErrNoStdin
+			return "", mime.ErrInputInterrupted
 		case <-k.closed:
 			return "", mime.ErrNoStdin
 		}

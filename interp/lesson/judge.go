@@ -39,6 +39,15 @@ func Speedup(name string, q Ratio, lo, hi float64, explain string) Check {
 	return c
 }
 
+// serialCores returns the cores the baseline (serial) run kept busy, and
+// whether that was clearly more than one: Go's garbage collector works
+// beside a serial run on an idle core, so a parallel run gains less over
+// it than over one core's worth.
+func (q Ratio) serialCores() (float64, bool) {
+	s := q.BaseCoreShare
+	return s, s > 1.05 && !math.IsNaN(s)
+}
+
 // starved is the share of a core below which a one-thread baseline was
 // starved by other work on the machine.
 const starved = 0.8
@@ -75,7 +84,7 @@ func parallelSpeedup(name string, q Ratio, w *Watch, ideal float64, explain stri
 	lo, hi := w.Low(), w.High()
 	c := Check{Name: name, Value: q.Median(), Lo: math.Max(1.15, 0.75*lo), Hi: 1.1*ideal + 0.05, Unit: "×",
 		Explain: explain, Spread: q.Spread()}
-	if share := q.BaseCoreShare; share > 1.05 && !math.IsNaN(share) {
+	if share, ok := q.serialCores(); ok {
 		// The serial run already used more than a core (Go's garbage
 		// collector marks and sweeps on an idle one beside it): the
 		// parallel run can only gain the rest.
@@ -153,7 +162,7 @@ func AgreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, to
 
 func agreeParallel(name string, goQ Ratio, py PyResult, key string, w *Watch, tol float64, explain string) Check {
 	pyQ := py.Ratio(key)
-	if share := goQ.BaseCoreShare; w != nil && share > 1.05 && !math.IsNaN(share) {
+	if share, ok := goQ.serialCores(); ok && w != nil {
 		// Go's serial run kept more than a core busy (its garbage collector
 		// works beside it on an idle core), where CPython's runs on one:
 		// compare what each parallel run gains over one core's worth.

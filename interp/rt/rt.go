@@ -228,6 +228,7 @@ type Cell struct {
 	// its wait is readied first, so an interrupted cell replies at once even
 	// when a million of its goroutines wake with it (they leave after).
 	mainDone chan struct{}
+	doneOnce sync.Once
 }
 
 var (
@@ -267,6 +268,9 @@ func (c *Cell) End() {
 	c.exit()
 }
 
+// closeDone closes done, once.
+func (c *Cell) closeDone() { c.doneOnce.Do(func() { close(c.done) }) }
+
 func (c *Cell) exit() {
 	if c.live.Add(-1) == 0 && c.raised.CompareAndSwap(true, false) {
 		pending.Add(-1)
@@ -279,21 +283,16 @@ func (c *Cell) Interrupt() {
 	if c.interrupted.Swap(true) {
 		return
 	}
+	// The cell's own goroutine goes first: closing done readies every
+	// goroutine waiting on it, and with a storm of them the cell's reply
+	// would queue behind them all. The others follow mainFirst later, by
+	// when the reply is out (waking them as soon as the cell's code ends
+	// would still come before the reply is handed over).
 	close(c.mainDone)
 	if c.ended.Load() {
-		close(c.done)
+		c.closeDone()
 	} else {
-		// The cell's own goroutine goes first: closing done readies every
-		// goroutine waiting on it, and with a storm of them the cell's
-		// reply would queue behind them all. The others follow once the
-		// cell has returned, or after mainFirst at the latest (a cell
-		// waiting for its goroutines returns only when they do).
-		go func() {
-			for deadline := time.Now().Add(mainFirst); !c.ended.Load() && time.Now().Before(deadline); {
-				time.Sleep(time.Millisecond)
-			}
-			close(c.done)
-		}()
+		time.AfterFunc(mainFirst, c.closeDone)
 	}
 	if c.live.Load() > 0 && !c.raised.Swap(true) {
 		pending.Add(1)
@@ -307,7 +306,7 @@ func (c *Cell) Interrupt() {
 // Interrupted reports whether Interrupt was called.
 func (c *Cell) Interrupted() bool { return c.interrupted.Load() }
 
-// mainFirst is how long an interrupt lets the cell's own goroutine unwind
+// mainFirst is how long an interrupt lets the cell's own goroutine unwind and reply
 // before it wakes the cell's other goroutines that wait.
 const mainFirst = 100 * time.Millisecond
 

@@ -310,6 +310,8 @@ func fromWire(w *wireError) error {
 		return nil
 	case w.NoStdin && w.Msg == mime.ErrNoStdin.Error():
 		return mime.ErrNoStdin
+	case w.NoStdin && w.Msg == mime.ErrInputInterrupted.Error():
+		return mime.ErrInputInterrupted
 	case w.Rich:
 		name := w.Name
 		if name == "" {

@@ -729,7 +729,7 @@ func (p *publisher) Input(prompt string, password bool) (string, error) {
 		}
 		return r.Text, nil
 	case <-p.ctx.Done():
-		return "", mime.ErrNoStdin
+		return "", mime.ErrInputInterrupted
 	case <-s.done:
 		return "", mime.ErrNoStdin
 	}

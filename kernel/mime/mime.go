@@ -12,6 +12,7 @@ package mime
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 )
 
@@ -66,8 +67,15 @@ type Bundler interface {
 
 // ErrNoStdin is returned by Publisher.Input when the frontend did not allow
 // input for the request being served (allow_stdin false), or the request was
-// interrupted while waiting for the reply.
+// interrupted while waiting for the reply (ErrInputInterrupted, which wraps it).
 var ErrNoStdin = errors.New("mime: this frontend does not accept input for this request (allow_stdin is false)")
+
+// ErrInputInterrupted is returned by Publisher.Input when the cell was
+// interrupted while its input request waited for a reply. It says so itself
+// because the interrupt may reach the code reading input only after this
+// error does: the reader stops the cell on it, as input() raises
+// KeyboardInterrupt.
+var ErrInputInterrupted = fmt.Errorf("mime: the input request was interrupted: %w", ErrNoStdin)
 
 // A Publisher sends outputs for the request being served. Its methods are
 // safe to call from any goroutine; outputs keep the order of the calls.

@@ -94,19 +94,7 @@ func (router) Sleep(goid int64, d time.Duration, stop <-chan struct{}) (handled,
 	}
 	done := t.block(timeline.Sleeping)
 	defer done()
-	deadline := time.Now().Add(d)
-	for {
-		select {
-		case <-stop:
-			return true, true
-		default:
-		}
-		rem := time.Until(deadline)
-		if rem <= 0 {
-			return true, false
-		}
-		PreciseSleep(min(rem, 10*time.Millisecond))
-	}
+	return true, !sleepFor(d, stop)
 }
 
 // blockingKind tells a sleep from other blocking calls: rt.Sleep and
