@@ -118,7 +118,11 @@ type Stats struct {
 	Switches       int // times the lock went to a different thread than its last holder
 	DropRequests   int // drop requests set by waiting threads
 	ForcedSwitches int // drops that waited for another thread to take the lock
-	Acquisitions   int // takes of the lock, by any thread
+	// Retakes counts drops on a drop request, with another thread waiting,
+	// after which the dropper took the lock back before any other thread
+	// had it: none with forced switching, by construction.
+	Retakes      int
+	Acquisitions int // takes of the lock, by any thread
 }
 
 var _ threading.Model = (*GIL)(nil)
@@ -175,7 +179,8 @@ func (g *GIL) ResetCounters() {
 // Counters implements threading.Counterer, for reports.
 func (g *GIL) Counters() map[string]int {
 	s := g.Stats()
-	return map[string]int{"GIL switches": s.Switches, "drop requests": s.DropRequests, "forced switches": s.ForcedSwitches}
+	return map[string]int{"GIL switches": s.Switches, "drop requests": s.DropRequests, "forced switches": s.ForcedSwitches,
+		"retakes after a drop request": s.Retakes}
 }
 
 // Holder returns the name of the thread holding the lock, or "".
@@ -201,13 +206,20 @@ func (g *GIL) Checkpoint(t *threading.Thread) {
 		return
 	}
 	g.mu.Lock()
-	mine := g.holder == t
+	mine, sw, waiting := g.holder == t, g.switchNumber, g.nwaiting > 0
 	g.mu.Unlock()
 	if !mine {
 		return
 	}
 	g.drop(t, timeline.WaitingGIL)
 	g.take(t)
+	if waiting {
+		g.mu.Lock()
+		if g.switchNumber == sw { // nobody else held it in between
+			g.stats.Retakes++
+		}
+		g.mu.Unlock()
+	}
 }
 
 // Blocking implements threading.Scheduler: Py_BEGIN_ALLOW_THREADS around a
@@ -370,5 +382,5 @@ func (g *GIL) resetDropRequest() {
 
 // String is the counters in a line.
 func (s Stats) String() string {
-	return fmt.Sprintf("%d switches, %d drop requests, %d forced switches, %d acquisitions", s.Switches, s.DropRequests, s.ForcedSwitches, s.Acquisitions)
+	return fmt.Sprintf("%d switches, %d drop requests, %d forced switches, %d retakes, %d acquisitions", s.Switches, s.DropRequests, s.ForcedSwitches, s.Retakes, s.Acquisitions)
 }

@@ -54,13 +54,13 @@ func TestGILFactsOnRecordedSlices(t *testing.T) {
 		lane := []string{"T1", "T2"}[i%2]
 		spans = append(spans, timeline.Span{Lane: lane, Kind: timeline.Running, Start: time.Duration(i) * 5 * ms1, End: time.Duration(i+1) * 5 * ms1})
 	}
-	cs := GILFacts(recorder(spans...), map[string]int{"GIL switches": 19, "drop requests": 19}, 5*ms1)
+	cs := GILFacts(recorder(spans...), map[string]int{"GIL switches": 19, "drop requests": 19, "retakes after a drop request": 0}, 5*ms1)
 	for _, c := range cs {
 		if c.State() != StateHolds {
 			t.Errorf("%s", c.verdict())
 		}
 	}
-	cs = GILFacts(recorder(spans...), map[string]int{"GIL switches": 1, "drop requests": 19}, 50*ms1)
+	cs = GILFacts(recorder(spans...), map[string]int{"GIL switches": 1, "drop requests": 19, "retakes after a drop request": 18}, 50*ms1)
 	if cs[1].State() != StateFails || cs[2].State() != StateFails {
 		t.Errorf("a 50 ms interval and no hand-overs should fail: %s / %s", cs[1].verdict(), cs[2].verdict())
 	}
