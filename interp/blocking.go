@@ -74,6 +74,7 @@ func blockingExports() yaegi.Exports {
 		},
 		"net/net":      netExports(),
 		"os/exec/exec": execExports(),
+		"os/os":        pipeExports(),
 	}
 }
 

@@ -228,3 +228,39 @@ func TestInterruptCommand(t *testing.T) {
 		}
 	}
 }
+
+// A read or write blocked on an os.Pipe the cell made ends with the
+// interrupt (in the cell's own goroutine and in one it started), and the
+// pipe stays usable.
+func TestInterruptPipe(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runIn(t, s, "r, w, err := os.Pipe()\nb := make([]byte, 1)\nfmt.Println(err)"); got != "<nil>" {
+		t.Fatalf("os.Pipe: %q", got)
+	}
+	for _, code := range []string{
+		"r.Read(b)",
+		"n, err := r.Read(b)\nfmt.Println(n, err)",
+		"done := make(chan bool)\ngo func() { r.Read(b); done <- true }()\n<-done",
+		// A full pipe blocks the writer.
+		"big := make([]byte, 1<<20)\nw.Write(big)",
+	} {
+		rec := &mime.Recorder{}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		time.AfterFunc(200*time.Millisecond, cancel)
+		t0 := time.Now()
+		b, err := s.Execute(ctx, code, rec)
+		took := time.Since(t0)
+		cancel()
+		if got := transcript(rec, b, err); !strings.Contains(got, "!! Interrupted") || took > 5*time.Second {
+			t.Errorf("%s: got %q after %v", code, got, took)
+		}
+	}
+	// Drain what the interrupted write left, then the pipe works again.
+	got := runIn(t, s, "time.Sleep(100 * time.Millisecond)\nr.SetReadDeadline(time.Now().Add(200 * time.Millisecond))\nfor { if _, err := r.Read(make([]byte, 1<<16)); err != nil { break } }\nr.SetReadDeadline(time.Time{})\nw.Write([]byte(\"x\"))\nn, err := r.Read(b)\nfmt.Println(n, err, string(b))")
+	if got != "1 <nil> x" {
+		t.Fatalf("the pipe after the interrupts: %q", got)
+	}
+}

@@ -83,12 +83,15 @@ func (s *runner) execute(ctx context.Context, code string, out mime.Publisher) (
 		return s.abandoned(run)
 	case <-ctx.Done():
 		run.cell.Interrupt()
+		restore := wakePipes(run.cell)
 		select {
 		case res = <-run.done:
+			restore()
 			if res.err == nil {
 				res.err = &Error{Ename: "Interrupted", Msg: "interrupted"}
 			}
 		case <-run.abandon:
+			restore()
 			return s.abandoned(run)
 		}
 	}

@@ -7,13 +7,13 @@ package rt
 // the cell.
 func (c *Cell) Adopt() (release func()) {
 	id := GoID()
-	prev, had := owners.Load(id)
-	owners.Store(id, &goroutine{cell: c})
+	prev := owners.load(id)
+	owners.store(id, &goroutine{cell: c})
 	return func() {
-		if had {
-			owners.Store(id, prev)
+		if prev != nil {
+			owners.store(id, prev)
 		} else {
-			owners.Delete(id)
+			owners.delete(id)
 		}
 	}
 }

@@ -50,38 +50,12 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// A launched is a goroutine started by cell code through GoAt.
-type launched struct {
-	gid     int64
-	cell    *Cell
-	origin  string // "In[4] line 2"
-	started time.Time
-	stop    chan struct{}
-}
-
-var (
-	gosMu sync.Mutex
-	gos   = map[int64]*launched{}
-)
-
 // GoAt is GoStatement for a go statement at origin ("In[4] line 2"): the
-// goroutine is listed with its origin while it lives.
-func GoAt(origin string, f func()) {
-	start(func() {
-		g := &launched{gid: GoID(), origin: origin, started: time.Now()}
-		g.cell = cellOf(g.gid)
-		gosMu.Lock()
-		gos[g.gid] = g
-		gosMu.Unlock()
-		defer func() {
-			gosMu.Lock()
-			delete(gos, g.gid)
-			gosMu.Unlock()
-			hints.Delete(g.gid) // an At whose call did not wait
-		}()
-		f()
-	}, true)
-}
+// goroutine is listed with its origin while it lives. Its record is the
+// ownership table's (no second table: a storm of a million goroutines
+// pays for every map operation twice over, when they start and when an
+// interrupt ends them all).
+func GoAt(origin string, f func()) { startAt(f, true, origin) }
 
 // A GoroutineInfo describes a live goroutine started by cell code.
 type GoroutineInfo struct {
@@ -95,12 +69,12 @@ type GoroutineInfo struct {
 // Goroutines lists the live goroutines started by go statements in cells,
 // in the order they were started.
 func Goroutines() []GoroutineInfo {
-	gosMu.Lock()
-	out := make([]GoroutineInfo, 0, len(gos))
-	for _, g := range gos {
-		out = append(out, GoroutineInfo{ID: g.gid, Cell: g.cell, Origin: g.origin, Started: g.started})
-	}
-	gosMu.Unlock()
+	var out []GoroutineInfo
+	owners.each(func(id int64, g *goroutine) {
+		if g.origin != "" {
+			out = append(out, GoroutineInfo{ID: id, Cell: g.cell, Origin: g.origin, Started: g.started})
+		}
+	})
 	for i := range out {
 		out[i].Wait = waitOf(out[i].ID)
 	}
@@ -295,11 +269,11 @@ func deadlockState(c *Cell) (gen uint64, stuck, mainWaits bool) {
 func newDeadlock(c *Cell) *Deadlock {
 	waits := Waits()
 	origins := map[int64]string{}
-	gosMu.Lock()
-	for id, g := range gos {
-		origins[id] = g.origin
-	}
-	gosMu.Unlock()
+	owners.each(func(id int64, g *goroutine) {
+		if g.origin != "" {
+			origins[id] = g.origin
+		}
+	})
 	var b strings.Builder
 	b.WriteString("all goroutines are asleep - deadlock!\n\n")
 	b.WriteString("Every goroutine is blocked waiting for another one, so none can ever go on:\n")

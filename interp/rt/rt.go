@@ -233,7 +233,7 @@ type Cell struct {
 
 var (
 	nextCell atomic.Uint64
-	owners   sync.Map // goroutine id (int64) -> *goroutine
+	owners   ownerTable
 	lastCell atomic.Pointer[Cell]
 	liveGo   atomic.Int64 // goroutines started with Go and still running
 )
@@ -250,7 +250,7 @@ func BeginCell(value any) *Cell { return BeginCellOn(GoID(), value) }
 func BeginCellOn(gid int64, value any) *Cell {
 	c := &Cell{ID: nextCell.Add(1), Value: value, done: make(chan struct{}), mainDone: make(chan struct{}), gid: gid}
 	c.live.Store(1)
-	owners.Store(gid, &goroutine{cell: c})
+	owners.store(gid, &goroutine{cell: c})
 	lastCell.Store(c)
 	return c
 }
@@ -264,7 +264,7 @@ func (c *Cell) End() {
 	if c.ended.Swap(true) {
 		return
 	}
-	owners.Delete(c.gid)
+	owners.delete(c.gid)
 	c.exit()
 }
 
@@ -362,13 +362,12 @@ type goroutine struct {
 	// statement: started by a go statement in a cell (GoStatement), so an
 	// interrupt ends it with runtime.Goexit rather than a panic.
 	statement bool
+	origin    string    // where its go statement is ("In[4] line 2"), for GoAt
+	started   time.Time // when, for GoAt
 }
 
 func ownerOf(id int64) *goroutine {
-	if v, ok := owners.Load(id); ok {
-		return v.(*goroutine)
-	}
-	return nil
+	return owners.load(id)
 }
 
 // stop ends the calling goroutine's part in its interrupted cell.
@@ -422,7 +421,13 @@ func Go(f func()) { start(f, false) }
 // Compiled helpers use Go: they recover Interrupted to clean up after it.
 func GoStatement(f func()) { start(f, true) }
 
-func start(f func(), statement bool) {
+func start(f func(), statement bool) { startAt(f, statement, "") }
+
+// startAt is start for a goroutine whose go statement is at origin (or "").
+// The goroutine's frames are few on purpose: an interrupt ends a storm of
+// them with runtime.Goexit, which reads every frame of every stack, and
+// that memory has gone cold by then.
+func startAt(f func(), statement bool, origin string) {
 	c := Current()
 	if c != nil {
 		c.live.Add(1)
@@ -431,25 +436,38 @@ func start(f func(), statement bool) {
 		peakGo.Store(n) // (a racing Store may keep a lower peak: it is a hint)
 	}
 	go func() {
-		defer goroutineExited()
+		// One frame and one defer for the whole goroutine (not Protect's
+		// on top of this one's): see above.
+		var id int64
 		if c != nil {
-			id := GoID()
-			owners.Store(id, &goroutine{cell: c, statement: statement})
-			defer func() {
-				owners.Delete(id)
+			id = GoID()
+			g := &goroutine{cell: c, statement: statement, origin: origin}
+			if origin != "" {
+				g.started = time.Now()
+			}
+			owners.store(id, g)
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(Interrupted); !ok {
+					p := &Panic{Value: r, Stack: debug.Stack()}
+					if h := panicHandler.Load(); h != nil {
+						(*h)(c, p)
+					} else {
+						fmt.Printf("panic in goroutine: %v\n%s", p.Value, p.Stack)
+					}
+				}
+			}
+			if c != nil {
+				owners.delete(id)
+				if origin != "" {
+					hints.Delete(id) // an At whose call did not wait
+				}
 				c.exit()
-			}()
-		}
-		if p := Protect(f); p != nil {
-			if _, ok := p.Value.(Interrupted); ok {
-				return
 			}
-			if h := panicHandler.Load(); h != nil {
-				(*h)(c, p)
-			} else {
-				fmt.Printf("panic in goroutine: %v\n%s", p.Value, p.Stack)
-			}
-		}
+			goroutineExited()
+		}()
+		f()
 	}()
 }
 

@@ -231,11 +231,10 @@ func TestStorm(t *testing.T) {
 		}
 	}
 	n2 := 0
-	owners.Range(func(_, v any) bool {
-		if v.(*goroutine).cell == c {
+	owners.each(func(_ int64, g *goroutine) {
+		if g.cell == c {
 			n2++
 		}
-		return true
 	})
 	if n2 != 0 {
 		t.Errorf("%d goroutines still owned by the interrupted cell", n2)

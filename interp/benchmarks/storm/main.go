@@ -69,10 +69,9 @@ func main() {
 	fmt.Printf("started in:            %v\n", time.Since(start).Round(time.Millisecond))
 	fmt.Printf("RSS during:            %s\n", rss())
 
-	if *prof != "" { // the interrupt only
+	if *prof != "" { // from the interrupt until idle
 		if f, err := os.Create(*prof); err == nil {
 			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
 		}
 	}
 	trims := rt.Trims()
@@ -84,6 +83,9 @@ func main() {
 		time.Sleep(time.Millisecond)
 	}
 	fmt.Printf("idle after:            %v\n", time.Since(t0).Round(time.Millisecond))
+	if *prof != "" {
+		pprof.StopCPUProfile()
+	}
 	fmt.Printf("RSS after exit:        %s\n", rss())
 	for deadline := time.Now().Add(30 * time.Second); rt.Trims() == trims && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)

@@ -51,6 +51,8 @@ BLOCKING = {
     "accept": "conn, _ := ln.Accept()",
     "command": 'import "os/exec"\nexec.Command("sleep", "300").Run()',
     "command's pipe": 'import "os/exec"\nout, _ := exec.Command("sh", "-c", "sleep 300; echo late").Output()',
+    "pipe read": "pr, pw, _ := os.Pipe()\nbuf := make([]byte, 8)\npr.Read(buf)",
+    "pipe write": "qr, qw, _ := os.Pipe()\nqw.Write(make([]byte, 1<<20))",
     "goroutines": "for i := 0; i < 3; i++ {\n\tgo func() { ch <- i }()\n}\nselect {}",
 }
 
