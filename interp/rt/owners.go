@@ -1,6 +1,9 @@
 package rt
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // ownerTable maps goroutine ids to what is known of them (*goroutine).
 //
@@ -9,9 +12,21 @@ import "sync"
 // once, and sync.Map's trie then costs several cold cache misses per
 // operation (a fifth of the time a million goroutines took to end). Ids
 // are handed out in sequence, so the low bits spread them evenly.
+//
+// A goroutine started with Go leaves the table lazily: at exit it only
+// marks its record (retire), since deleting a million entries while a
+// million goroutines unwind costs cold cache misses on the critical path;
+// the marked entries are swept once they outnumber the live goroutines
+// (and at least sweepMin of them). Goroutine ids are never reused, so a
+// marked entry is never found by a live goroutine; each skips them.
 type ownerTable struct {
-	shards [ownerShards]ownerShard
+	shards   [ownerShards]ownerShard
+	retired  atomic.Int64 // marked entries not yet swept
+	sweeping atomic.Bool
 }
+
+// sweepMin is how many retired entries wait for a sweep at least.
+const sweepMin = 4096
 
 const ownerShards = 64
 
@@ -48,14 +63,41 @@ func (t *ownerTable) delete(id int64) {
 	s.mu.Unlock()
 }
 
-// each calls fn for every entry, a shard at a time (fn must not use the
-// table).
+// retire marks g, an entry of the table, as gone (see ownerTable), and
+// sweeps when the marked entries outnumber the live goroutines.
+func (t *ownerTable) retire(g *goroutine) {
+	g.gone.Store(true)
+	if n := t.retired.Add(1); n >= sweepMin && n > 2*liveGo.Load() && t.sweeping.CompareAndSwap(false, true) {
+		go t.sweep()
+	}
+}
+
+// sweep deletes the retired entries, a shard at a time.
+func (t *ownerTable) sweep() {
+	defer t.sweeping.Store(false)
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for id, g := range s.m {
+			if g.gone.Load() {
+				delete(s.m, id)
+				t.retired.Add(-1)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// each calls fn for every live entry, a shard at a time (fn must not use
+// the table).
 func (t *ownerTable) each(fn func(id int64, g *goroutine)) {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.RLock()
 		for id, g := range s.m {
-			fn(id, g)
+			if !g.gone.Load() {
+				fn(id, g)
+			}
 		}
 		s.mu.RUnlock()
 	}

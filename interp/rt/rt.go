@@ -362,12 +362,16 @@ type goroutine struct {
 	// statement: started by a go statement in a cell (GoStatement), so an
 	// interrupt ends it with runtime.Goexit rather than a panic.
 	statement bool
-	origin    string    // where its go statement is ("In[4] line 2"), for GoAt
-	started   time.Time // when, for GoAt
+	origin    string      // where its go statement is ("In[4] line 2"), for GoAt
+	started   time.Time   // when, for GoAt
+	gone      atomic.Bool // it has exited (see ownerTable)
 }
 
 func ownerOf(id int64) *goroutine {
-	return owners.load(id)
+	if g := owners.load(id); g != nil && !g.gone.Load() {
+		return g
+	}
+	return nil
 }
 
 // stop ends the calling goroutine's part in its interrupted cell.
@@ -439,9 +443,10 @@ func startAt(f func(), statement bool, origin string) {
 		// One frame and one defer for the whole goroutine (not Protect's
 		// on top of this one's): see above.
 		var id int64
+		var g *goroutine
 		if c != nil {
 			id = GoID()
-			g := &goroutine{cell: c, statement: statement, origin: origin}
+			g = &goroutine{cell: c, statement: statement, origin: origin}
 			if origin != "" {
 				g.started = time.Now()
 			}
@@ -459,7 +464,7 @@ func startAt(f func(), statement bool, origin string) {
 				}
 			}
 			if c != nil {
-				owners.delete(id)
+				owners.retire(g)
 				if origin != "" {
 					hints.Delete(id) // an At whose call did not wait
 				}
