@@ -43,6 +43,7 @@ type row struct {
 	band        string  // what the model must be relative to CPython's figure
 	ok          bool
 	info        bool // for reference, not judged
+	cant        bool // can't tell here now (the machine offered too little)
 	note        string
 }
 
@@ -53,7 +54,7 @@ func fromMech(exp string, r mech.Result) ([]row, error) {
 	}
 	var rows []row
 	for _, m := range r.Rows {
-		rows = append(rows, row{exp: exp, metric: m.Metric, py: m.CPython, model: m.Model, unit: m.Unit, band: m.Band, ok: m.OK, info: m.Info, note: m.Note})
+		rows = append(rows, row{exp: exp, metric: m.Metric, py: m.CPython, model: m.Model, unit: m.Unit, band: m.Band, ok: m.OK, info: m.Info, cant: m.CantTell, note: m.Note})
 	}
 	if len(rows) > 0 && len(r.Notes) > 0 {
 		rows[0].note = strings.TrimSpace(strings.Join(r.Notes, " ") + " " + rows[0].note)
@@ -124,15 +125,18 @@ func main() {
 	fmt.Printf("fidelity: CPython %s vs the Go models, %d CPUs, GOMAXPROCS %d, %s\n\n", pyVersion(), runtime.NumCPU(), runtime.GOMAXPROCS(0), time.Now().Format(time.RFC3339))
 	tw := tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "experiment\tmetric\tCPython\tGo model\tmodel/CPython\tband\tresult\t")
-	pass, fail := 0, 0
+	pass, fail, cant := 0, 0, 0
 	for _, r := range rows {
 		if r.info {
 			continue
 		}
 		res := "PASS"
-		if r.ok {
+		switch {
+		case r.cant:
+			res, cant = "CAN'T TELL", cant+1
+		case r.ok:
 			pass++
-		} else {
+		default:
 			res, fail = "FAIL", fail+1
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.exp, r.metric, mech.Format(r.py, r.unit), mech.Format(r.model, r.unit), mech.FormatRatio(r.py, r.model, r.unit), r.band, res)
@@ -152,7 +156,7 @@ func main() {
 			fmt.Printf("  %s / %s: %s\n", r.exp, r.metric, r.note)
 		}
 	}
-	fmt.Printf("\n%d PASS, %d FAIL, %.0f s in all\n", pass, fail, time.Since(start).Seconds())
+	fmt.Printf("\n%d PASS, %d FAIL, %d CAN'T TELL (the machine offered too little to judge them now), %.0f s in all\n", pass, fail, cant, time.Since(start).Seconds())
 	if fail > 0 || failed {
 		os.Exit(1)
 	}

@@ -50,7 +50,7 @@ func poolTiny(e *env) ([]row, error) {
 }
 
 func breakeven(e *env) ([]row, error) {
-	return fromMech("pool break-even", mech.Breakeven(mech.BreakevenOptions{Repeat: 3}))
+	return fromMech("pool break-even", mech.Breakeven(mech.BreakevenOptions{Repeat: 7}))
 }
 
 func shipping(e *env) ([]row, error) {

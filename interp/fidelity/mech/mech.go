@@ -49,7 +49,10 @@ type Row struct {
 	Band    string // what the model must be, relative to CPython's figure
 	OK      bool
 	Info    bool // shown for reference, not judged (OK is true)
-	Note    string
+	// CantTell: the machine offered too little (a second core, say) to
+	// judge the row now; the note says what it offered. Not a pass.
+	CantTell bool
+	Note     string
 }
 
 // A Result is one experiment's rows, its chart and what went wrong.
