@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -79,12 +82,13 @@ func (s *Session) debugger() *debugState {
 	return s.dbg.Load()
 }
 
-// execProg runs a compiled file: under yaegi's debugger while a frontend
-// has the debugger on, with yaegi's Execute otherwise. Declaration files'
-// programs are kept (keep) so that breakpoints can be set in them later.
-func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.Value, err error) {
+// execProg runs a compiled file: under yaegi's debugger when it can reach
+// a breakpoint (debug, see needsDebugger), with yaegi's Execute otherwise.
+// Declaration files' programs are kept (keep) so that breakpoints can be
+// set in them later.
+func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res reflect.Value, err error) {
 	d := s.dbg.Load()
-	if d == nil || !d.on.Load() || !d.anyBreakpoint.Load() {
+	if d == nil || !debug {
 		res, err = s.i.Execute(prog)
 	} else {
 		res, err = d.execute(prog, id)
@@ -100,12 +104,14 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 		d.mu.Lock()
 		d.progs[id] = prog
 		delete(d.lines, id)
+		delete(d.bpLines, id)
 		delete(d.armed, id)
 		if len(d.progs) > d.pruned+64 {
 			for id := range d.progs {
 				if s.renderedFile(id) == nil {
 					delete(d.progs, id)
 					delete(d.lines, id)
+					delete(d.bpLines, id)
 					delete(d.armed, id)
 				}
 			}
@@ -119,6 +125,114 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 			"or clear the breakpoints to run this cell")}
 	}
 	return res, err
+}
+
+// reachGraph returns the session's reach graph while the debugger is on,
+// building it from the files the session still has when the debugger was
+// turned on since it was last built; nil while the debugger is off (so
+// that cells pay nothing for it). The caller holds s.state.
+func (s *Session) reachGraph() *reachGraph {
+	d := s.dbg.Load()
+	if d == nil || !d.on.Load() {
+		s.reach = nil
+		return nil
+	}
+	if e := d.epoch.Load(); s.reach == nil || s.reachEpoch != e {
+		s.reach, s.reachEpoch = s.rebuildReach(), e
+	}
+	return s.reach
+}
+
+// rebuildReach makes a reach graph from the files the session keeps
+// positions of: every declaration file, and the last cells' statement
+// files. What earlier statement files stored in variables is not known:
+// variables are taken to hold values of unknown origin (dynamic).
+func (s *Session) rebuildReach() *reachGraph {
+	type file struct {
+		id int
+		r  *rendered
+	}
+	var files []file
+	s.pos.mu.Lock()
+	for id, r := range s.pos.files {
+		files = append(files, file{id, r})
+	}
+	s.pos.mu.Unlock()
+	sort.Slice(files, func(i, j int) bool { return files[i].id < files[j].id })
+	g := newReachGraph()
+	fset := token.NewFileSet()
+	for _, f := range files {
+		src := strings.Replace(f.r.src, "package main\n", fmt.Sprintf("package main\n//line _.go:%d:1\n", f.id*lineBase+2), 1)
+		af, err := parser.ParseFile(fset, "_.go", src, parser.SkipObjectResolution)
+		if err != nil || len(af.Decls) == 0 {
+			continue
+		}
+		last, _ := af.Decls[len(af.Decls)-1].(*ast.FuncDecl)
+		block := !f.r.keep && last != nil && last.Recv == nil && last.Name.Name == "main"
+		g.add(fset, af, f.id, block, s.isGlobalVar, s.decls.importedName)
+	}
+	for _, n := range g.nodes {
+		if n.kind == reachVar {
+			n.dynamic = true
+		}
+	}
+	g.unknownVars = true
+	return g
+}
+
+// needsDebugger reports whether the file just compiled (rf) must run under
+// yaegi's debugger: the debugger is on, some cell has a breakpoint, and the
+// file can reach one (debugreach.go). The caller holds s.state.
+func (s *Session) needsDebugger(rf *reachFile) bool {
+	if s.reach == nil {
+		return false
+	}
+	s.reach.prune(func(id int) bool { return s.renderedFile(id) != nil })
+	d := s.dbg.Load()
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// The file's id may be a reused one: what was known of the old file
+	// goes.
+	delete(d.lines, rf.id)
+	delete(d.bpLines, rf.id)
+	if !d.on.Load() || !d.anyBreakpoint.Load() {
+		return false
+	}
+	return s.reach.needs(rf, d.bpInLocked, s.isGlobalVar)
+}
+
+// isGlobalVar reports whether name is the internal name of a notebook
+// variable. The caller holds s.state.
+func (s *Session) isGlobalVar(name string) bool {
+	user, _, _ := strings.Cut(name, mark)
+	return s.decls.kind[user] == KindVar && s.decls.cur[user] == name
+}
+
+// bpInLocked reports whether a breakpoint is on a line of span (yaegi
+// lines, within one file).
+func (d *debugState) bpInLocked(sp lineSpan) bool {
+	id := sp.lo / lineBase
+	if d.bpLines == nil {
+		d.bpLines = map[int][]int{}
+	}
+	lines, ok := d.bpLines[id]
+	if !ok {
+		for line, o := range d.lineMapLocked(id) {
+			if slices.Contains(d.bps[d.cellPathLocked(o.c)], o.line) {
+				lines = append(lines, line)
+			}
+		}
+		d.bpLines[id] = lines
+	}
+	for _, l := range lines {
+		if sp.contains(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // isDebuggerCrash recognizes yaegi's debugger failing on a call of a func
@@ -139,6 +253,8 @@ type debugState struct {
 	// anyBreakpoint: some cell has a breakpoint. Only then do files run
 	// under yaegi's debugger, which makes loops some 90 times slower.
 	anyBreakpoint atomic.Bool
+	debugRuns     atomic.Int64 // files run under yaegi's debugger (for tests)
+	epoch         atomic.Int64 // initialize requests: a new epoch's reach graph is built afresh
 	seq           atomic.Int64
 	prefix        string // tmpFilePrefix
 
@@ -148,6 +264,7 @@ type debugState struct {
 	bps     map[string][]int          // path -> breakpoint lines
 	progs   map[int]*yaegi.Program    // declaration file id -> its program
 	lines   map[int]map[int]lineOwner // file id -> yaegi line -> cell line (see lineMap)
+	bpLines map[int][]int             // file id -> its yaegi lines with a breakpoint (bpInLocked)
 	armed   map[int]bool              // file ids that have breakpoints set
 	paths   map[*cellSrc]string       // a cell's file path (the hash of its code)
 	run     *debugRun                 // the file running under the debugger, or nil
@@ -191,6 +308,7 @@ type varRef struct {
 // breakpoint.
 func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error) {
 	s := d.s
+	d.debugRuns.Add(1)
 	cell := rt.Current()
 	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
 	s.state.Lock() // (the cell's code runs without it)
@@ -564,6 +682,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 	}
 	switch req.Command {
 	case "initialize":
+		d.epoch.Add(1)
 		d.on.Store(true)
 		return map[string]any{
 			"supportsConfigurationDoneRequest": true,
@@ -586,6 +705,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		d.on.Store(false)
 		d.mu.Lock()
 		d.bps = map[string][]int{}
+		d.bpLines = nil
 		d.anyBreakpoint.Store(false)
 		run := d.run
 		var stopped []int
@@ -642,6 +762,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		} else {
 			d.bps[a.Source.Path] = lines
 		}
+		d.bpLines = nil
 		d.anyBreakpoint.Store(len(d.bps) > 0)
 		d.applyLocked()
 		d.mu.Unlock()

@@ -216,18 +216,21 @@ func TestMurmur2(t *testing.T) {
 }
 
 // BenchmarkDebuggerLoop runs an interpreted loop of 100,000 iterations with
-// the debugger off; on with no breakpoint (cells run as with it off); and on
-// with a breakpoint in another cell, never hit: every step then goes
-// through yaegi's debugger.
+// the debugger off; on with no breakpoint (cells run as with it off); on
+// with a breakpoint in another cell, never hit (the cell cannot reach it, so
+// it runs as with the debugger off); and with a breakpoint in the loop's own
+// function, on a line the loop never runs (the cell can reach it: every step
+// goes through yaegi's debugger).
 func BenchmarkDebuggerLoop(b *testing.B) {
-	for _, mode := range []string{"off", "on", "on-breakpoint"} {
+	const sum = "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\tif t < 0 {\n\t\tpanic(t)\n\t}\n\treturn t\n}"
+	for _, mode := range []string{"off", "on", "on-breakpoint", "on-breakpoint-in-func"} {
 		b.Run(mode, func(b *testing.B) {
 			s, err := NewSession(Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			if _, err := s.Execute(ctx, "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\treturn t\n}", discard{}); err != nil {
+			if _, err := s.Execute(ctx, sum, discard{}); err != nil {
 				b.Fatal(err)
 			}
 			if mode != "off" {
@@ -237,11 +240,19 @@ func BenchmarkDebuggerLoop(b *testing.B) {
 				path := s.debugger().pathOf("other := 1")
 				s.Debug(json.RawMessage(`{"seq":2,"type":"request","command":"setBreakpoints","arguments":{"source":{"path":"`+path+`"},"breakpoints":[{"line":1}]}}`), nil)
 			}
+			if mode == "on-breakpoint-in-func" {
+				path := s.debugger().pathOf(sum)
+				s.Debug(json.RawMessage(`{"seq":2,"type":"request","command":"setBreakpoints","arguments":{"source":{"path":"`+path+`"},"breakpoints":[{"line":7}]}}`), nil)
+			}
+			runs := s.debugger().debugRuns.Load()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Execute(ctx, "sum(100000)", discard{}); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if debugged := s.debugger().debugRuns.Load() > runs; debugged != (mode == "on-breakpoint-in-func") {
+				b.Fatalf("%s: ran under yaegi's debugger: %v", mode, debugged)
 			}
 		})
 	}
@@ -294,8 +305,103 @@ func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
 		}
 		cancel()
 	}
-	_, err = s.Execute(ctx, "early()", discard{})
-	if err == nil || !strings.Contains(err.Error(), "func value made while no cell ran under it") {
+	// early is a variable made before the debugger was on: what it holds
+	// is not known, so the cell runs under the debugger, which cannot call
+	// a func literal made outside it.
+	if _, err := s.Execute(ctx, "early()", discard{}); err == nil || !strings.Contains(err.Error(), "func value made while no cell ran under it") {
 		t.Fatalf("calling a func literal made before the debugger: %v", err)
+	}
+}
+
+// A cell runs under yaegi's debugger only when it can reach a breakpoint:
+// through the funcs it calls, the methods of the types it reaches, the
+// func values stored in variables, and calls of func values of unknown
+// origin.
+func TestDebuggerReach(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	cells := []string{
+		/*0*/ "func leaf(n int) int {\n\tn++\n\treturn n\n}",
+		/*1*/ "func mid(n int) int { return leaf(n) * 2 }\nfunc other(n int) int { return n }",
+		/*2*/ "type T struct{ n int }\nfunc (t T) String() string {\n\treturn \"T\"\n}",
+		/*3*/ "v := T{1}\nw := 3",
+		/*4*/ "var hs []func() int\nhs = append(hs, func() int {\n\treturn 7\n})",
+		/*5*/ "type reg []func() int\nvar regs reg\nfunc (r *reg) add(f func() int) { *r = append(*r, f) }",
+		/*6*/ "regs.add(func() int {\n\treturn 8\n})\nw = 3", // (a final void call with a func literal fails: yaegi)
+		/*7*/ "unrelated := 1\nunrelated++",
+	}
+	for _, code := range cells {
+		if _, err := s.Execute(ctx, code, discard{}); err != nil {
+			t.Fatalf("%q: %v", code, err)
+		}
+	}
+	bp := func(cell, line int) {
+		path := c.ok("dumpCell", map[string]any{"code": cells[cell]})["sourcePath"].(string)
+		var bps []any
+		if line > 0 {
+			bps = append(bps, map[string]any{"line": line})
+		}
+		c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": bps})
+	}
+	run := func(code string) bool {
+		t.Helper()
+		before := s.debugger().debugRuns.Load()
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(ctx, code, discard{})
+			done <- err
+		}()
+		for {
+			select {
+			case err := <-done:
+				if err != nil && !strings.Contains(err.Error(), "func value made while no cell ran under it") {
+					t.Fatalf("%q: %v", code, err)
+				}
+				return s.debugger().debugRuns.Load() > before
+			case e := <-c.events:
+				if e["event"] == "stopped" {
+					c.ok("continue", map[string]any{"threadId": e["body"].(map[string]any)["threadId"]})
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%q did not end", code)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		cell, line int
+		code       string
+		want       bool
+	}{
+		{7, 2, "other(1)", false},      // a breakpoint elsewhere
+		{0, 2, "mid(1)", true},         // through a func it calls
+		{0, 2, "other(1)", false},      // not reached
+		{0, 2, "x0 := mid", true},      // a func value
+		{2, 3, "fmt.Println(v)", true}, // a method of a type the variable holds
+		{2, 3, "w + 1", false},
+		{2, 3, "var s fmt.Stringer = T{}; _ = s", true},
+		{4, 3, "hs[0]()", true},     // a func literal stored in a variable
+		{4, 3, "_ = len(hs)", true}, // (conservative: it reaches hs)
+		{4, 3, "w * 2", false},      //
+		{6, 2, "regs[0]()", true},   // stored by a method: of unknown origin
+		{6, 2, "f := regs[0]; f()", true},
+		{6, 2, "other(2)", false},
+		{0, 0, "mid(1)", false}, // no breakpoint at all
+	} {
+		bp(7, 0)
+		bp(0, 0)
+		bp(2, 0)
+		bp(4, 0)
+		bp(6, 0)
+		if tc.line > 0 {
+			bp(tc.cell, tc.line)
+		}
+		if got := run(tc.code); got != tc.want {
+			t.Errorf("breakpoint at cell %d line %d: %q ran under the debugger: %v, want %v", tc.cell, tc.line, tc.code, got, tc.want)
+		}
 	}
 }
