@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/kernel/mime"
 	yaegi "github.com/traefik/yaegi/interp"
@@ -77,9 +78,68 @@ func (s *Session) debugger() *debugState {
 		prefix:  filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
 	}
 	if s.dbg.CompareAndSwap(nil, d) {
+		goroutineHookOnce.Do(func() { rt.SetGoroutineHook(goroutineStarted) })
 		return d
 	}
 	return s.dbg.Load()
+}
+
+var (
+	goroutineHookOnce sync.Once
+	debugRunsMu       sync.Mutex
+	debugRunsLive     = map[*debugRun]bool{} // runs in progress, of every session
+)
+
+// goroutineStarted (rt's goroutine hook) gives a goroutine that a cell
+// running under yaegi's debugger starts a thread of its own: a goroutine
+// state registered with the run's Debugger, which calls of fn (a func
+// literal value of the cell's) run on. yaegi would run it on the state of
+// the code that made the literal, the cell's: all goroutines would be one
+// thread, sharing its mode and resume channel.
+func goroutineStarted(fn any, thread, origin string) func() {
+	cell := rt.Current()
+	if cell == nil {
+		return nil
+	}
+	var run *debugRun
+	debugRunsMu.Lock()
+	for r := range debugRunsLive {
+		if r.cell == cell {
+			run = r
+		}
+	}
+	debugRunsMu.Unlock()
+	if run == nil {
+		return nil
+	}
+	g, ok := yaegiframe.NewRoutine(run.dbg)
+	if !ok {
+		return nil
+	}
+	if !yaegiframe.SetClosureRoutine(run.d.s.i, reflect.ValueOf(fn), g, false) {
+		yaegiframe.EndRoutine(run.dbg, g)
+		return nil
+	}
+	id := g.ID()
+	name := thread
+	if name == "" {
+		name = fmt.Sprintf("goroutine %d", id)
+		if origin != "" {
+			name += " (" + origin + ")"
+		}
+	}
+	d := run.d
+	d.mu.Lock()
+	run.names[id] = name
+	d.mu.Unlock()
+	d.emit("thread", map[string]any{"reason": "started", "threadId": id})
+	return func() {
+		yaegiframe.EndRoutine(run.dbg, g)
+		d.mu.Lock()
+		delete(run.names, id)
+		d.mu.Unlock()
+		d.emit("thread", map[string]any{"reason": "exited", "threadId": id})
+	}
 }
 
 // execProg runs a compiled file: under yaegi's debugger when it can reach
@@ -287,6 +347,7 @@ type debugRun struct {
 	cell    *rt.Cell                  // the cell running the file
 	release func()                    // ends yaegi's goroutine's adoption into cell
 	stopped map[int]*yaegi.DebugEvent // goroutine -> where it stopped
+	names   map[int]string            // thread id -> name, for the goroutines the cell started
 }
 
 type lineOwner struct {
@@ -310,7 +371,8 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	s := d.s
 	d.debugRuns.Add(1)
 	cell := rt.Current()
-	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
+	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, names: map[int]string{},
+		over: make(chan struct{}), cell: cell}
 	s.state.Lock() // (the cell's code runs without it)
 	globals := s.globalSlots()
 	s.state.Unlock()
@@ -320,6 +382,16 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	run.dbg = s.i.Debug(context.Background(), prog, run.event, &yaegi.DebugOptions{GoRoutineStartAt1: true})
 	d.applyLocked()
 	d.mu.Unlock()
+	if cell != nil {
+		debugRunsMu.Lock()
+		debugRunsLive[run] = true
+		debugRunsMu.Unlock()
+		defer func() {
+			debugRunsMu.Lock()
+			delete(debugRunsLive, run)
+			debugRunsMu.Unlock()
+		}()
+	}
 
 	// Stop on entry: prog's code is made by then, so its breakpoints can
 	// be set (event does, and continues).
@@ -864,13 +936,17 @@ func (d *debugState) threads() []map[string]any {
 	if run == nil {
 		return append(out, map[string]any{"id": 1, "name": "cell"})
 	}
+	d.mu.Lock()
 	for _, g := range run.dbg.GoRoutines() {
-		name := g.Name()
+		name := run.names[g.ID()]
 		if g.ID() == 1 {
 			name = "cell"
+		} else if name == "" {
+			name = fmt.Sprintf("goroutine %d", g.ID())
 		}
 		out = append(out, map[string]any{"id": g.ID(), "name": name})
 	}
+	d.mu.Unlock()
 	if len(out) == 0 {
 		out = append(out, map[string]any{"id": 1, "name": "cell"})
 	}

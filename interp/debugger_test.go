@@ -10,6 +10,8 @@ package interp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -403,5 +405,107 @@ func TestDebuggerReach(t *testing.T) {
 		if got := run(tc.code); got != tc.want {
 			t.Errorf("breakpoint at cell %d line %d: %q ran under the debugger: %v, want %v", tc.cell, tc.line, tc.code, got, tc.want)
 		}
+	}
+}
+
+var gilThreads = new(bool)
+
+// Goroutines a cell starts are threads of their own: each stops at a
+// breakpoint under its own thread id, is listed by threads with its go
+// statement's place (or its GIL thread's name), has its own stack, and is
+// continued alone.
+func TestDebuggerGoroutineThreads(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "import \"github.com/gokernel/gokernel/interp/gil\"\nvar wg sync.WaitGroup\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func(k int) {\n\t\tdefer wg.Done()\n\t\tv := k * 10\n\t\t_ = v\n\t}(i)\n}\nwg.Wait()\nm := gil.New(gil.Options{})\nth := m.Thread(\"worker\", func() {\n\tw := 5\n\t_ = w\n})\nth.Start()\nth.Join()"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path},
+		"breakpoints": []any{map[string]any{"line": 7}, map[string]any{"line": 14}}})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, code, discard{})
+		done <- err
+	}()
+	stopped := map[float64]bool{}
+	for len(stopped) < 2 {
+		e := c.event("stopped")
+		id := e["threadId"].(float64)
+		if id == 1 || stopped[id] {
+			t.Fatalf("stopped %v (before: %v)", e, stopped)
+		}
+		stopped[id] = true
+	}
+	threads := c.ok("threads", nil)["threads"].([]any)
+	names := map[float64]string{}
+	for _, th := range threads {
+		m := th.(map[string]any)
+		names[m["id"].(float64)] = m["name"].(string)
+	}
+	if names[1] != "cell" || len(names) < 3 {
+		t.Fatalf("threads %v", names)
+	}
+	var values []string
+	for id := range stopped {
+		if !strings.HasPrefix(names[id], fmt.Sprintf("goroutine %d (In[", int(id))) || !strings.HasSuffix(names[id], " line 5)") {
+			t.Errorf("thread %v is named %q", id, names[id])
+		}
+		fr := c.ok("stackTrace", map[string]any{"threadId": id})["stackFrames"].([]any)
+		top := fr[0].(map[string]any)
+		if top["line"] != 7.0 {
+			t.Errorf("thread %v stopped at %v", id, top)
+		}
+		sc := c.ok("scopes", map[string]any{"frameId": top["id"]})["scopes"].([]any)
+		vars := c.ok("variables", map[string]any{"variablesReference": sc[0].(map[string]any)["variablesReference"]})["variables"].([]any)
+		for _, v := range vars {
+			if m := v.(map[string]any); m["name"] == "k" {
+				values = append(values, m["value"].(string))
+			}
+		}
+	}
+	sort.Strings(values)
+	if strings.Join(values, ",") != "0,1" {
+		t.Errorf("k in the two goroutines: %v", values)
+	}
+	// Continue one: the other stays stopped.
+	var first, second float64
+	for id := range stopped {
+		if first == 0 {
+			first = id
+		} else {
+			second = id
+		}
+	}
+	c.ok("continue", map[string]any{"threadId": first})
+	if _, err := s.debugger().stackTrace(int(second), 0, 0); err != nil {
+		t.Errorf("the other goroutine: %v", err)
+	}
+	c.ok("continue", map[string]any{"threadId": second})
+	// The GIL thread stops under its name.
+	e := c.event("stopped")
+	if *gilThreads {
+		id := e["threadId"].(float64)
+		found := false
+		for _, th := range c.ok("threads", nil)["threads"].([]any) {
+			if m := th.(map[string]any); m["id"] == id && m["name"] == "worker" {
+				found = true
+			}
+		}
+		if !found || id == 1 {
+			t.Errorf("GIL thread stopped as %v; threads %v", id, c.ok("threads", nil))
+		}
+	}
+	c.ok("continue", map[string]any{"threadId": e["threadId"]})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the cell did not end")
 	}
 }

@@ -79,8 +79,30 @@ func GoAt(origin string, f func()) {
 			gosMu.Unlock()
 			hints.Delete(g.gid) // an At whose call did not wait
 		}()
+		if end := GoroutineStarted(f, "", origin); end != nil {
+			defer end()
+		}
 		f()
 	}, true)
+}
+
+// goroutineHook is told of the goroutines cells start (SetGoroutineHook).
+var goroutineHook atomic.Pointer[func(fn any, thread, origin string) func()]
+
+// SetGoroutineHook installs h, which GoroutineStarted calls. The
+// interpreter's debugger installs one to give each goroutine a cell starts
+// a thread of its own.
+func SetGoroutineHook(h func(fn any, thread, origin string) (end func())) { goroutineHook.Store(&h) }
+
+// GoroutineStarted tells the goroutine hook, if any, that the calling
+// goroutine, started by a cell, is about to run fn: thread is its GIL-model
+// thread name, or ""; origin where its go statement is ("In[4] line 2"),
+// or "". The caller calls the returned func, if not nil, when fn returns.
+func GoroutineStarted(fn any, thread, origin string) (end func()) {
+	if h := goroutineHook.Load(); h != nil {
+		return (*h)(fn, thread, origin)
+	}
+	return nil
 }
 
 // A GoroutineInfo describes a live goroutine started by cell code.
