@@ -68,14 +68,16 @@ func (s *Session) debugger() *debugState {
 		return d
 	}
 	d := &debugState{
-		s:       s,
-		sources: map[string]string{},
-		bps:     map[string][]int{},
-		progs:   map[int]*yaegi.Program{},
-		armed:   map[int]bool{},
-		paths:   map[*cellSrc]string{},
-		refs:    map[int]varRef{},
-		prefix:  filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
+		s:          s,
+		sources:    map[string]string{},
+		bps:        map[string][]int{},
+		progs:      map[int]*yaegi.Program{},
+		armed:      map[int]bool{},
+		paths:      map[*cellSrc]string{},
+		refs:       map[int]varRef{},
+		threads:    map[int]*debugThread{},
+		nextThread: 1, // 1 is the cell
+		prefix:     filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
 	}
 	if s.dbg.CompareAndSwap(nil, d) {
 		goroutineHookOnce.Do(func() { rt.SetGoroutineHook(goroutineStarted) })
@@ -112,7 +114,12 @@ func goroutineStarted(fn any, thread, origin string) func() {
 	if run == nil {
 		return nil
 	}
-	g, ok := yaegiframe.NewRoutine(run.dbg)
+	d := run.d
+	d.mu.Lock()
+	d.nextThread++
+	id := d.nextThread
+	d.mu.Unlock()
+	g, ok := yaegiframe.NewRoutine(run.dbg, id)
 	if !ok {
 		return nil
 	}
@@ -120,7 +127,6 @@ func goroutineStarted(fn any, thread, origin string) func() {
 		yaegiframe.EndRoutine(run.dbg, g)
 		return nil
 	}
-	id := g.ID()
 	name := thread
 	if name == "" {
 		name = fmt.Sprintf("goroutine %d", id)
@@ -128,18 +134,28 @@ func goroutineStarted(fn any, thread, origin string) func() {
 			name += " (" + origin + ")"
 		}
 	}
-	d := run.d
 	d.mu.Lock()
-	run.names[id] = name
+	d.threads[id] = &debugThread{name: name, g: g}
 	d.mu.Unlock()
 	d.emit("thread", map[string]any{"reason": "started", "threadId": id})
 	return func() {
-		yaegiframe.EndRoutine(run.dbg, g)
 		d.mu.Lock()
-		delete(run.names, id)
+		delete(d.threads, id)
+		cur := d.run
 		d.mu.Unlock()
+		yaegiframe.EndRoutine(run.dbg, g)
+		if cur != nil && cur != run {
+			yaegiframe.EndRoutine(cur.dbg, g)
+		}
 		d.emit("thread", map[string]any{"reason": "exited", "threadId": id})
 	}
+}
+
+// A debugThread is a goroutine a cell started while it ran under the
+// debugger, with a goroutine state of its own (see goroutineStarted).
+type debugThread struct {
+	name string
+	g    yaegiframe.Routine
 }
 
 // execProg runs a compiled file: under yaegi's debugger when it can reach
@@ -332,7 +348,11 @@ type debugState struct {
 	frames  map[int]*yaegi.DebugFrame // frame id -> frame, while stopped
 	nextRef int
 	globals map[string]int // user name -> global frame slot, as of the last cell
-	pruned  int            // len(progs) after the last pruning
+	// threads: the live goroutines cells started under the debugger, by
+	// thread id (ids are the session's, so that they differ across runs).
+	threads    map[int]*debugThread
+	nextThread int
+	pruned     int // len(progs) after the last pruning
 }
 
 // A debugRun is one file running under yaegi's Debug.
@@ -347,7 +367,6 @@ type debugRun struct {
 	cell    *rt.Cell                  // the cell running the file
 	release func()                    // ends yaegi's goroutine's adoption into cell
 	stopped map[int]*yaegi.DebugEvent // goroutine -> where it stopped
-	names   map[int]string            // thread id -> name, for the goroutines the cell started
 }
 
 type lineOwner struct {
@@ -371,8 +390,7 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	s := d.s
 	d.debugRuns.Add(1)
 	cell := rt.Current()
-	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, names: map[int]string{},
-		over: make(chan struct{}), cell: cell}
+	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
 	s.state.Lock() // (the cell's code runs without it)
 	globals := s.globalSlots()
 	s.state.Unlock()
@@ -380,6 +398,11 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	d.globals = globals
 	d.run = run
 	run.dbg = s.i.Debug(context.Background(), prog, run.event, &yaegi.DebugOptions{GoRoutineStartAt1: true})
+	for _, th := range d.threads {
+		// Goroutines started by an earlier file still run: this run's
+		// Debugger must know them (threads, continue, pause).
+		yaegiframe.AddRoutine(run.dbg, th.g)
+	}
 	d.applyLocked()
 	d.mu.Unlock()
 	if cell != nil {
@@ -840,7 +863,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		d.mu.Unlock()
 		return map[string]any{"breakpoints": out}, nil
 	case "threads":
-		return map[string]any{"threads": d.threads()}, nil
+		return map[string]any{"threads": d.threadList()}, nil
 	case "continue", "next", "stepIn", "stepOut":
 		return d.resume(req.Command, a.ThreadID)
 	case "pause":
@@ -928,7 +951,7 @@ func (d *debugState) info() map[string]any {
 	}
 }
 
-func (d *debugState) threads() []map[string]any {
+func (d *debugState) threadList() []map[string]any {
 	d.mu.Lock()
 	run := d.run
 	d.mu.Unlock()
@@ -938,7 +961,10 @@ func (d *debugState) threads() []map[string]any {
 	}
 	d.mu.Lock()
 	for _, g := range run.dbg.GoRoutines() {
-		name := run.names[g.ID()]
+		name := ""
+		if th := d.threads[g.ID()]; th != nil {
+			name = th.name
+		}
 		if g.ID() == 1 {
 			name = "cell"
 		} else if name == "" {

@@ -408,8 +408,6 @@ func TestDebuggerReach(t *testing.T) {
 	}
 }
 
-var gilThreads = new(bool)
-
 // Goroutines a cell starts are threads of their own: each stops at a
 // breakpoint under its own thread id, is listed by threads with its go
 // statement's place (or its GIL thread's name), has its own stack, and is
@@ -422,10 +420,10 @@ func TestDebuggerGoroutineThreads(t *testing.T) {
 	ctx := context.Background()
 	c := newDAP(t, s)
 	c.ok("initialize", nil)
-	code := "import \"github.com/gokernel/gokernel/interp/gil\"\nvar wg sync.WaitGroup\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func(k int) {\n\t\tdefer wg.Done()\n\t\tv := k * 10\n\t\t_ = v\n\t}(i)\n}\nwg.Wait()\nm := gil.New(gil.Options{})\nth := m.Thread(\"worker\", func() {\n\tw := 5\n\t_ = w\n})\nth.Start()\nth.Join()"
+	code := "import \"github.com/gokernel/gokernel/interp/gil\"\nvar wg sync.WaitGroup\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func(k int) {\n\t\tdefer wg.Done()\n\t\tv := k * 10\n\t\t_ = v\n\t}(i)\n}\nwg.Wait()\nm := gil.New(gil.Options{})\nfunc() {\n\tth := m.Thread(\"worker\", func() {\n\t\tw := 5\n\t\t_ = w\n\t})\n\tth.Start()\n\tth.Join()\n}()\n_ = m"
 	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
 	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path},
-		"breakpoints": []any{map[string]any{"line": 7}, map[string]any{"line": 14}}})
+		"breakpoints": []any{map[string]any{"line": 7}, map[string]any{"line": 15}}})
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Execute(ctx, code, discard{})
@@ -487,7 +485,7 @@ func TestDebuggerGoroutineThreads(t *testing.T) {
 	c.ok("continue", map[string]any{"threadId": second})
 	// The GIL thread stops under its name.
 	e := c.event("stopped")
-	if *gilThreads {
+	{
 		id := e["threadId"].(float64)
 		found := false
 		for _, th := range c.ok("threads", nil)["threads"].([]any) {

@@ -3,6 +3,7 @@ package yaegiframe
 import (
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	yaegi "github.com/traefik/yaegi/interp"
@@ -27,10 +28,10 @@ import (
 //     it when a debugged file calls the literal. SetClosureRoutine gives
 //     such frames the running Debug's main routine.
 //
-// The captured frame is found by position in the closure yaegi makes in
-// its getFunc: the positions are learned once (closureLayout) from a
-// closure whose frames are known, and a closure is only touched when its
-// code is that closure's and the word there is a frame of the same
+// The frame is found by position in the closures yaegi makes for func
+// values: the positions are learned once (closureLayout) from closures of
+// a scratch interpreter, and a closure is only touched when its code is
+// one of those closures' and the word there is a frame of the same
 // interpreter (its root is the interpreter's global frame).
 
 var (
@@ -42,7 +43,9 @@ var (
 	implFn     = -1           // word index of makeFuncImpl.fn
 	stubCode   unsafe.Pointer // makeFuncStub's code pointer (word 0 of a MakeFunc value)
 	litCode    unsafe.Pointer // code pointer of getFunc's closure
-	frameWords []int          // word indexes of frames in getFunc's closure
+	litFrame   int            // word index of its captured frame
+	wrapCode   unsafe.Pointer // code pointer of genFunctionWrapper's closure
+	wrapFrame  int            // word index of its frame
 	debugOK    bool           // everything found
 	rootOffset uintptr        // offset of frame.root
 )
@@ -82,8 +85,12 @@ func funcWord(v reflect.Value) unsafe.Pointer {
 
 func words(p unsafe.Pointer, n int) []unsafe.Pointer { return unsafe.Slice((*unsafe.Pointer)(p), n) }
 
-// closureLayout learns where reflect.MakeFunc keeps its func and where
-// yaegi's getFunc closure keeps its frames.
+// closureLayout learns where reflect.MakeFunc keeps its func, and where
+// yaegi's two closures for interpreted func values keep their frame: a
+// func literal's value (getFunc: the frame it captured, cloned when the
+// literal was evaluated) and the wrapper of a func literal passed straight
+// to compiled code (genFunctionWrapper: the live frame of the code that
+// passed it).
 func closureLayout() bool {
 	layoutOnce.Do(func() {
 		if frameType == nil || routineType == nil {
@@ -104,29 +111,75 @@ func closureLayout() bool {
 		if implFn < 0 {
 			return
 		}
+		var kept func() int
 		i := yaegi.New(yaegi.Options{})
-		if _, err := i.Eval("package main\nfunc mk() func() int { x := 1; return func() int { return x } }\nvar F = mk()"); err != nil {
+		if err := i.Use(yaegi.Exports{"cal/cal": {"Keep": reflect.ValueOf(func(f func() int) { kept = f })}}); err != nil {
+			return
+		}
+		_, err := i.Eval("package main\nimport \"cal\"\n" +
+			"func mk() func() int { x := 1; return func() int { return x } }\nvar F = mk()\n" +
+			"func wrap() { y := 2; cal.Keep(func() int { return y }) }\nfunc init() { wrap() }")
+		if err != nil {
 			return
 		}
 		v, err := i.Eval("F")
-		if err != nil || v.Kind() != reflect.Func {
-			return
-		}
-		clo, ok := closureOf(v)
-		if !ok {
+		if err != nil || v.Kind() != reflect.Func || kept == nil {
 			return
 		}
 		root := rootFrame(i)
-		cw := words(clo, maxWords)
-		litCode = cw[0]
-		for k := 1; k < maxWords; k++ {
-			if uintptr(cw[k]) > 4096 && isFrameOf(cw[k], root) {
-				frameWords = append(frameWords, k)
+		// The literal's: of the frames it holds (the one it captured and
+		// the one it was made in), the one its calls hang from.
+		if clo, ok := closureOf(v); ok {
+			cw := words(clo, maxWords)
+			for k := 1; k < maxWords; k++ {
+				if !mayBeFrameOf(cw[k], root) {
+					continue
+				}
+				// Put 42 in its ints (x): a call reads x from the frame it
+				// hangs from.
+				data := writable(reflect.NewAt(frameType, cw[k]).Elem().FieldByName("data")).Interface().([]reflect.Value)
+				saved := append([]reflect.Value(nil), data...)
+				for j, d := range data {
+					if d.IsValid() && d.Kind() == reflect.Int {
+						n := 42
+						data[j] = reflect.ValueOf(&n).Elem()
+					}
+				}
+				if out := calls(v); len(out) == 1 && out[0].Int() == 42 {
+					litCode, litFrame = cw[0], k
+				}
+				copy(data, saved)
 			}
 		}
-		debugOK = len(frameWords) > 0
+		if clo, ok := closureOf(reflect.ValueOf(kept)); ok {
+			cw := words(clo, maxWords)
+			for k := 1; k < maxWords; k++ {
+				if mayBeFrameOf(cw[k], root) {
+					if wrapFrame > 0 {
+						wrapFrame = -1 // ambiguous
+						break
+					}
+					wrapCode, wrapFrame = cw[0], k
+				}
+			}
+		}
+		if out := calls(v); litFrame == 0 || len(out) != 1 || out[0].Int() != 1 {
+			return
+		}
+		debugOK = true
 	})
 	return debugOK
+}
+
+// calls calls a func() int, recovering a panic: it returns the result,
+// or nil after a panic.
+func calls(v reflect.Value) (out []reflect.Value) {
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	return v.Call(nil)
 }
 
 // closureOf returns the Go closure behind a func value yaegi made with
@@ -155,26 +208,9 @@ func isFrameOf(p, root unsafe.Pointer) bool {
 	return root != nil && *(*unsafe.Pointer)(unsafe.Add(p, rootOffset)) == root
 }
 
-// capturedFrames returns the frames a func literal's value captured, as
-// yaegi frames (reflect values of the frame struct), or nil for a value
-// that is not such a closure of i.
-func capturedFrames(i *yaegi.Interpreter, v reflect.Value) []reflect.Value {
-	if !closureLayout() {
-		return nil
-	}
-	clo, ok := closureOf(v)
-	if !ok || words(clo, 1)[0] != litCode {
-		return nil
-	}
-	root := rootFrame(i)
-	cw := words(clo, maxWords)
-	var out []reflect.Value
-	for _, k := range frameWords {
-		if p := cw[k]; p != nil && isFrameOf(p, root) {
-			out = append(out, reflect.NewAt(frameType, p).Elem())
-		}
-	}
-	return out
+// mayBeFrameOf is isFrameOf for a word that may not be a pointer at all.
+func mayBeFrameOf(p, root unsafe.Pointer) bool {
+	return uintptr(p) > 4096 && uintptr(p)%8 == 0 && mapped(p, frameType.Size()) && isFrameOf(p, root)
 }
 
 // A Routine is one of yaegi's debugger goroutine states.
@@ -191,41 +227,51 @@ func (r Routine) ID() int {
 	return int(r.v.Elem().FieldByName("id").Int())
 }
 
-// NewRoutine registers a new goroutine state with dbg, as yaegi does for a
-// go statement, but without adding it to what Debug's end waits for (the
-// session's goroutines may outlive the cell).
-func NewRoutine(dbg *yaegi.Debugger) (Routine, bool) {
+// NewRoutine makes a goroutine state with the given id and registers it
+// with dbg (AddRoutine).
+func NewRoutine(dbg *yaegi.Debugger, id int) (Routine, bool) {
 	if routineType == nil || dbg == nil {
 		return Routine{}, false
 	}
-	dv := reflect.ValueOf(dbg).Elem()
-	lock, gid, live := dv.FieldByName("gLock"), dv.FieldByName("gID"), dv.FieldByName("gLive")
-	if !lock.IsValid() || lock.Type() != reflect.TypeOf(&sync.Mutex{}) || gid.Kind() != reflect.Int ||
-		live.Kind() != reflect.Map || live.Type().Elem() != reflect.PointerTo(routineType) {
-		return Routine{}, false
-	}
 	g := reflect.New(routineType)
-	resume := g.Elem().FieldByName("resume")
-	id := g.Elem().FieldByName("id")
-	if resume.Kind() != reflect.Chan || id.Kind() != reflect.Int {
+	resume, rid := g.Elem().FieldByName("resume"), g.Elem().FieldByName("id")
+	if resume.Kind() != reflect.Chan || rid.Kind() != reflect.Int {
 		return Routine{}, false
 	}
 	writable(resume).Set(reflect.MakeChan(resume.Type(), 0))
+	writable(rid).SetInt(int64(id))
+	r := Routine{g}
+	return r, AddRoutine(dbg, r)
+}
+
+// AddRoutine registers a goroutine state with dbg's live ones, as yaegi
+// does for a go statement, but without adding it to what Debug's end waits
+// for (the session's goroutines may outlive the file that started them):
+// dbg's GoRoutines lists it, Continue, Step and Interrupt find it. Each
+// file is a Debug run of its own: a goroutine still running is added to
+// each.
+func AddRoutine(dbg *yaegi.Debugger, r Routine) bool {
+	if !r.Valid() || dbg == nil {
+		return false
+	}
+	dv := reflect.ValueOf(dbg).Elem()
+	lock, live := dv.FieldByName("gLock"), dv.FieldByName("gLive")
+	if !lock.IsValid() || lock.Type() != reflect.TypeOf(&sync.Mutex{}) ||
+		live.Kind() != reflect.Map || live.Type().Elem() != r.v.Type() {
+		return false
+	}
 	mu := writable(lock).Interface().(*sync.Mutex)
 	mu.Lock()
 	defer mu.Unlock()
 	live = writable(live)
 	if live.IsNil() {
-		return Routine{}, false // terminated
+		return false // terminated
 	}
-	gid = writable(gid)
-	writable(id).SetInt(gid.Int())
-	gid.SetInt(gid.Int() + 1)
-	live.SetMapIndex(reflect.ValueOf(int(id.Int())), g)
-	return Routine{g}, true
+	live.SetMapIndex(reflect.ValueOf(r.ID()), r.v)
+	return true
 }
 
-// EndRoutine removes a routine NewRoutine made from dbg's live ones.
+// EndRoutine removes a routine from dbg's live ones.
 func EndRoutine(dbg *yaegi.Debugger, r Routine) {
 	if !r.Valid() || dbg == nil {
 		return
@@ -253,31 +299,73 @@ func MainRoutine(i *yaegi.Interpreter) Routine {
 	return Routine{d.Elem().FieldByName("g")}
 }
 
-// SetClosureRoutine makes calls of the func literal value v run on routine
-// g: the frames it captured get debug data of their own naming g (other
-// closures share the frames' old debug data, which is left alone). When
-// onlyMissing is set, only frames without debug data get it. It reports
-// whether v is a func literal of i's it could change.
+// SetClosureRoutine makes calls of the func value v (an interpreted func
+// literal's, of i) run on routine g. A literal's value holds a frame of its
+// own (cloned when the literal was evaluated), which gets debug data naming
+// g; a literal passed straight to compiled code holds the live frame of
+// the code that passed it, which is replaced, in v only, by a copy naming
+// g. With onlyMissing, only a frame without debug data gets g (in place).
+// It reports whether v is such a value it could change.
 func SetClosureRoutine(i *yaegi.Interpreter, v reflect.Value, g Routine, onlyMissing bool) bool {
-	frames := capturedFrames(i, v)
-	if len(frames) == 0 || !g.Valid() {
+	if !closureLayout() || !g.Valid() {
 		return false
 	}
-	for _, f := range frames {
-		d := writable(f.FieldByName("debug"))
-		if onlyMissing && !d.IsNil() {
-			continue
+	clo, ok := closureOf(v)
+	if !ok {
+		return false
+	}
+	root := rootFrame(i)
+	cw := words(clo, maxWords)
+	switch {
+	case cw[0] == litCode:
+		p := cw[litFrame]
+		if p == nil || !isFrameOf(p, root) {
+			return false
 		}
-		nd := reflect.New(debugType)
-		if !d.IsNil() {
-			nd.Elem().Set(d.Elem())
-		} else if k := nd.Elem().FieldByName("kind"); k.Kind() == reflect.Int {
-			writable(k).SetInt(frameClosureKind)
+		setRoutine(reflect.NewAt(frameType, p).Elem(), g, onlyMissing)
+	case cw[0] == wrapCode && wrapFrame > 0:
+		p := cw[wrapFrame]
+		if p == nil || !isFrameOf(p, root) {
+			return false
 		}
-		writable(nd.Elem().FieldByName("g")).Set(g.v)
-		d.Set(nd)
+		f := reflect.NewAt(frameType, p).Elem()
+		if onlyMissing {
+			setRoutine(f, g, true)
+			return true
+		}
+		nf := reflect.New(frameType)
+		for j := 0; j < frameType.NumField(); j++ {
+			if name := frameType.Field(j).Name; name != "mutex" && name != "id" {
+				writable(nf.Elem().Field(j)).Set(writable(f.Field(j)))
+			}
+		}
+		if id, ok := frameType.FieldByName("id"); ok && id.Type.Kind() == reflect.Uint64 {
+			atomic.StoreUint64((*uint64)(unsafe.Add(nf.UnsafePointer(), id.Offset)), atomic.LoadUint64((*uint64)(unsafe.Add(p, id.Offset))))
+		}
+		setRoutine(nf.Elem(), g, false)
+		cw[wrapFrame] = nf.UnsafePointer()
+	default:
+		return false
 	}
 	return true
+}
+
+// setRoutine gives frame f debug data of its own naming g (a copy of its
+// old one, if any, which other frames may share).
+func setRoutine(f reflect.Value, g Routine, onlyMissing bool) {
+	d := writable(f.FieldByName("debug"))
+	if onlyMissing && !d.IsNil() {
+		return
+	}
+	nd := reflect.New(debugType)
+	if !d.IsNil() {
+		nd.Elem().Set(d.Elem())
+	}
+	if k := nd.Elem().FieldByName("kind"); k.Kind() == reflect.Int {
+		writable(k).SetInt(frameClosureKind)
+	}
+	writable(nd.Elem().FieldByName("g")).Set(g.v)
+	d.Set(nd)
 }
 
 // frameClosureKind is yaegi's frameClosure.

@@ -64,7 +64,7 @@ func TestFrame(t *testing.T) {
 }
 
 func TestDebugClosuresFound(t *testing.T) {
-	if !DebugClosuresFound() {
-		t.Fatal("the layout of yaegi's func literal closures was not found (yaegi or Go upgraded?)")
+	if !DebugClosuresFound() || wrapFrame <= 0 {
+		t.Fatalf("the layout of yaegi's func value closures was not found (yaegi or Go upgraded?): %d %d", litFrame, wrapFrame)
 	}
 }
