@@ -871,8 +871,8 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		run := d.run
 		d.mu.Unlock()
 		if run == nil {
-			return nil, dapError("no cell is running under the debugger: cells run under it only while some cell has a breakpoint " +
-				"(yaegi's debugger makes loops much slower), so set one to be able to pause")
+			return nil, dapError("no cell is running under the debugger: a cell runs under it only when it can reach a breakpoint " +
+				"(yaegi's debugger makes loops much slower), so set one in the code it runs to be able to pause")
 		}
 		id := a.ThreadID
 		if id == 0 {
