@@ -197,7 +197,7 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res r
 	}
 	if d != nil && isDebuggerCrash(err) {
 		err = yaegi.Panic{Value: errors.New("yaegi's debugger cannot call a func value made while no cell ran under it " +
-			"(before the debugger was on, or while no cell had a breakpoint): run the cell that makes it again, " +
+			"and kept where the session cannot reach it (by compiled code, in a channel): run the cell that makes it again, " +
 			"or clear the breakpoints to run this cell")}
 	}
 	return res, err
@@ -311,6 +311,10 @@ func (d *debugState) bpInLocked(sp lineSpan) bool {
 	return false
 }
 
+// maxClosureWalk bounds the values looked at for func literals before each
+// file that runs under the debugger.
+const maxClosureWalk = 200000
+
 // isDebuggerCrash recognizes yaegi's debugger failing on a call of a func
 // literal whose frame it never saw (Debugger.enterCall dereferences the
 // frame's missing debug data).
@@ -405,6 +409,10 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	}
 	d.applyLocked()
 	d.mu.Unlock()
+	// Func literals made while no file ran under the debugger hold frames
+	// without its data, on which yaegi's debugger would crash: those the
+	// session's variables reach get this run's main goroutine.
+	s.frame.GiveClosuresRoutine(s.i, maxClosureWalk)
 	if cell != nil {
 		debugRunsMu.Lock()
 		debugRunsLive[run] = true

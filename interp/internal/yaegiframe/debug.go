@@ -296,7 +296,11 @@ func MainRoutine(i *yaegi.Interpreter) Routine {
 	if d.IsNil() {
 		return Routine{}
 	}
-	return Routine{d.Elem().FieldByName("g")}
+	g := writable(d.Elem().FieldByName("g"))
+	if g.IsNil() {
+		return Routine{}
+	}
+	return Routine{g}
 }
 
 // SetClosureRoutine makes calls of the func value v (an interpreted func
@@ -374,3 +378,126 @@ const frameClosureKind = 3
 // DebugClosuresFound reports whether the closure layout was learned in this
 // version of yaegi and Go.
 func DebugClosuresFound() bool { return closureLayout() }
+
+// GiveClosuresRoutine gives the func literal values reachable from the
+// global frame (variables, and what they point to, hold or contain) whose
+// frames lack debug data the routine of the Debug run just made (the
+// interpreter's global frame's). A literal made while no file ran under
+// the debugger captured such a frame, and yaegi's debugger would crash
+// calling it. At most limit values are looked at; it returns how many
+// literals it changed. Literals that only compiled code or a channel
+// holds are not reached.
+func (fr Frame) GiveClosuresRoutine(i *yaegi.Interpreter, limit int) int {
+	if fr.data == nil || !closureLayout() {
+		return 0
+	}
+	g := MainRoutine(i)
+	if !g.Valid() {
+		return 0
+	}
+	fr.mu.RLock()
+	slots := append([]reflect.Value(nil), *fr.data...)
+	fr.mu.RUnlock()
+	w := closureWalk{i: i, g: g, budget: limit, seen: map[unsafe.Pointer]bool{}}
+	for _, v := range slots {
+		w.walk(v, 0)
+	}
+	return w.changed
+}
+
+type closureWalk struct {
+	i       *yaegi.Interpreter
+	g       Routine
+	budget  int
+	changed int
+	seen    map[unsafe.Pointer]bool
+}
+
+var (
+	holdsFuncMu sync.Mutex
+	holdsFunc   = map[reflect.Type]bool{}
+)
+
+// mayHoldFunc reports whether a value of type t may hold a func value
+// (yaegi's syntax tree nodes and reflect's own types excepted).
+func mayHoldFunc(t reflect.Type) bool {
+	holdsFuncMu.Lock()
+	defer holdsFuncMu.Unlock()
+	return mayHoldFuncLocked(t)
+}
+
+func mayHoldFuncLocked(t reflect.Type) bool {
+	if v, ok := holdsFunc[t]; ok {
+		return v
+	}
+	holdsFunc[t] = true // (a recursive type: assume it may)
+	r := false
+	switch pkg := t.PkgPath(); {
+	case pkg == "reflect" || pkg == "internal/abi" || (pkg == "github.com/traefik/yaegi/interp" && t.Name() == "node"):
+	default:
+		switch t.Kind() {
+		case reflect.Func, reflect.Interface:
+			r = true
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			r = mayHoldFuncLocked(t.Elem())
+		case reflect.Struct:
+			for j := 0; j < t.NumField() && !r; j++ {
+				r = mayHoldFuncLocked(t.Field(j).Type)
+			}
+		}
+	}
+	holdsFunc[t] = r
+	return r
+}
+
+func (w *closureWalk) walk(v reflect.Value, depth int) {
+	if w.budget <= 0 || !v.IsValid() || depth > 64 || !mayHoldFunc(v.Type()) {
+		return
+	}
+	w.budget--
+	if !v.CanInterface() {
+		if !v.CanAddr() {
+			return
+		}
+		v = writable(v)
+	}
+	switch v.Kind() {
+	case reflect.Func:
+		if !v.IsNil() && SetClosureRoutine(w.i, v, w.g, true) {
+			w.changed++
+		}
+	case reflect.Interface:
+		if !v.IsNil() {
+			w.walk(v.Elem(), depth+1)
+		}
+	case reflect.Pointer:
+		if v.IsNil() || w.seen[v.UnsafePointer()] {
+			return
+		}
+		w.seen[v.UnsafePointer()] = true
+		w.walk(v.Elem(), depth+1)
+	case reflect.Struct:
+		for j := 0; j < v.NumField(); j++ {
+			w.walk(v.Field(j), depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice {
+			if v.IsNil() || w.seen[v.UnsafePointer()] {
+				return
+			}
+			w.seen[v.UnsafePointer()] = true
+		}
+		for j := 0; j < v.Len() && w.budget > 0; j++ {
+			w.walk(v.Index(j), depth+1)
+		}
+	case reflect.Map:
+		if v.IsNil() || w.seen[v.UnsafePointer()] {
+			return
+		}
+		w.seen[v.UnsafePointer()] = true
+		it := v.MapRange()
+		for it.Next() && w.budget > 0 {
+			w.walk(it.Value(), depth+1)
+		}
+	}
+}
