@@ -33,11 +33,16 @@ import (
 //
 // While the debugger is off, cells run as always (yaegi's Execute): nothing
 // here costs them anything but one atomic load per file. Once a frontend has
-// sent initialize, and until disconnect, every file a cell compiles runs
-// under yaegi's Debug instead, which checks breakpoints before each node,
-// but only while some cell has a breakpoint: yaegi's debugger looks up the
-// node of every step that is not a plain successor by walking the code's
-// tree (originalExecNode), which makes a loop some 90 times slower.
+// sent initialize, and until disconnect, a file a cell compiles runs under
+// yaegi's Debug instead, which checks breakpoints before each node, when it
+// can reach a breakpoint (debugreach.go): yaegi's debugger looks up the node
+// of every step that is not a plain successor by walking the code's tree
+// (originalExecNode), which makes a loop some 80 times slower.
+//
+// Goroutines a cell starts (rt.GoAt, GIL threads) get goroutine states of
+// their own (goroutineStarted), so that each is a DAP thread; func literals
+// made outside the debugger get its data before a debugged file runs
+// (yaegiframe.GiveClosuresRoutine), as yaegi's debugger crashes on them.
 //
 // Breakpoints live on yaegi's nodes, so they are set on programs: the
 // statements file being run, and the declaration files of earlier cells
