@@ -83,6 +83,12 @@ func funcWord(v reflect.Value) unsafe.Pointer {
 	return *(*unsafe.Pointer)(p.UnsafePointer())
 }
 
+// words views the n words at p. Learning a layout looks at words that may
+// lie past the closure's end (the race detector's pointer checks would
+// stop the program there, hence nocheckptr); a closure of a known layout
+// is only read where that layout has words.
+//
+//go:nocheckptr
 func words(p unsafe.Pointer, n int) []unsafe.Pointer { return unsafe.Slice((*unsafe.Pointer)(p), n) }
 
 // closureLayout learns where reflect.MakeFunc keeps its func, and where
@@ -204,6 +210,7 @@ func rootFrame(i *yaegi.Interpreter) unsafe.Pointer {
 	return f.UnsafePointer()
 }
 
+//go:nocheckptr
 func isFrameOf(p, root unsafe.Pointer) bool {
 	return root != nil && *(*unsafe.Pointer)(unsafe.Add(p, rootOffset)) == root
 }
@@ -319,15 +326,17 @@ func SetClosureRoutine(i *yaegi.Interpreter, v reflect.Value, g Routine, onlyMis
 		return false
 	}
 	root := rootFrame(i)
-	cw := words(clo, maxWords)
+	cw := words(clo, 1)
 	switch {
 	case cw[0] == litCode:
+		cw = words(clo, litFrame+1)
 		p := cw[litFrame]
 		if p == nil || !isFrameOf(p, root) {
 			return false
 		}
 		setRoutine(reflect.NewAt(frameType, p).Elem(), g, onlyMissing)
 	case cw[0] == wrapCode && wrapFrame > 0:
+		cw = words(clo, wrapFrame+1)
 		p := cw[wrapFrame]
 		if p == nil || !isFrameOf(p, root) {
 			return false
