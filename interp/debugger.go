@@ -95,6 +95,7 @@ var (
 	goroutineHookOnce sync.Once
 	debugRunsMu       sync.Mutex
 	debugRunsLive     = map[*debugRun]bool{} // runs in progress, of every session
+	debugRunsCount    atomic.Int64           // len(debugRunsLive), read without the lock
 )
 
 // goroutineStarted (rt's goroutine hook) gives a goroutine that a cell
@@ -106,6 +107,9 @@ var (
 func goroutineStarted(fn any, thread, origin string) func() {
 	cell := rt.Current()
 	if cell == nil {
+		return nil
+	}
+	if debugRunsCount.Load() == 0 {
 		return nil
 	}
 	var run *debugRun
@@ -421,10 +425,12 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	if cell != nil {
 		debugRunsMu.Lock()
 		debugRunsLive[run] = true
+		debugRunsCount.Add(1)
 		debugRunsMu.Unlock()
 		defer func() {
 			debugRunsMu.Lock()
 			delete(debugRunsLive, run)
+			debugRunsCount.Add(-1)
 			debugRunsMu.Unlock()
 		}()
 	}
@@ -465,6 +471,12 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	// pause or terminate mode (or a closed channel) into later runs.
 	d.mu.Lock()
 	states := append(run.states, rootRoutine(s.i))
+	if interrupted {
+		// (Terminate closed the goroutine threads' channels too.)
+		for _, th := range d.threads {
+			states = append(states, th.g.State())
+		}
+	}
 	d.mu.Unlock()
 	for _, g := range states {
 		resetRoutine(g, interrupted)

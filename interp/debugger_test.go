@@ -560,3 +560,43 @@ func TestDebuggerClosureMadeWithoutDebugger(t *testing.T) {
 		t.Fatal("the cell did not end")
 	}
 }
+
+// An interrupt while a goroutine is stopped ends the cell; the next cell's
+// goroutines stop and continue as before.
+func TestDebuggerInterruptStoppedGoroutine(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "done := make(chan int)\ngo func() {\n\tv := 1\n\tdone <- v\n}()\n<-done"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	for round := 0; round < 2; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(ctx, code, discard{})
+			done <- err
+		}()
+		stop := c.event("stopped")
+		if stop["threadId"] == 1.0 {
+			t.Fatalf("round %d: stopped %v", round, stop)
+		}
+		if round == 0 {
+			cancel()
+		} else {
+			c.ok("continue", map[string]any{"threadId": stop["threadId"]})
+		}
+		select {
+		case err := <-done:
+			if (round == 0) != (err != nil) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: the cell did not end", round)
+		}
+		cancel()
+	}
+}

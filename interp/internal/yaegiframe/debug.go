@@ -223,6 +223,15 @@ func mayBeFrameOf(p, root unsafe.Pointer) bool {
 // A Routine is one of yaegi's debugger goroutine states.
 type Routine struct{ v reflect.Value } // *debugRoutine
 
+// State returns the goroutine state itself (yaegi's debugRoutine struct,
+// addressable), or the zero Value.
+func (r Routine) State() reflect.Value {
+	if !r.Valid() {
+		return reflect.Value{}
+	}
+	return r.v.Elem()
+}
+
 // Valid reports whether r is a routine.
 func (r Routine) Valid() bool { return r.v.IsValid() && !r.v.IsNil() }
 
