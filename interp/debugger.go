@@ -94,8 +94,8 @@ func (s *Session) debugger() *debugState {
 var (
 	goroutineHookOnce sync.Once
 	debugRunsMu       sync.Mutex
-	debugRunsLive     = map[*debugRun]bool{} // runs in progress, of every session
-	debugRunsCount    atomic.Int64           // len(debugRunsLive), read without the lock
+	debugCells        = map[*rt.Cell]*debugState{} // the cell each session last ran under the debugger
+	debugRunsCount    atomic.Int64                 // len(debugCells), read without the lock
 )
 
 // goroutineStarted (rt's goroutine hook) gives a goroutine that a cell
@@ -112,28 +112,29 @@ func goroutineStarted(fn any, thread, origin string) func() {
 	if debugRunsCount.Load() == 0 {
 		return nil
 	}
-	var run *debugRun
 	debugRunsMu.Lock()
-	for r := range debugRunsLive {
-		if r.cell == cell {
-			run = r
-		}
-	}
+	d := debugCells[cell]
 	debugRunsMu.Unlock()
-	if run == nil {
+	if d == nil {
 		return nil
 	}
-	d := run.d
+	// The file that started the goroutine may have ended already (a cell's
+	// statements are several files): the goroutine gets its state anyway,
+	// and the next file's run (or the current one) knows it.
 	d.mu.Lock()
+	run := d.run
+	if run != nil && run.cell != cell {
+		run = nil
+	}
+	var dbg *yaegi.Debugger
+	if run != nil {
+		dbg = run.dbg
+	}
 	d.nextThread++
 	id := d.nextThread
-	d.mu.Unlock()
-	g, ok := yaegiframe.NewRoutine(run.dbg, id)
+	g, ok := yaegiframe.NewRoutine(dbg, id)
 	if !ok {
-		return nil
-	}
-	if !yaegiframe.SetClosureRoutine(run.d.s.i, reflect.ValueOf(fn), g, false) {
-		yaegiframe.EndRoutine(run.dbg, g)
+		d.mu.Unlock()
 		return nil
 	}
 	name := thread
@@ -143,17 +144,29 @@ func goroutineStarted(fn any, thread, origin string) func() {
 			name += " (" + origin + ")"
 		}
 	}
-	d.mu.Lock()
+	// (Under d.mu, so that a run starting now adds it, or it was added
+	// to the run found.)
 	d.threads[id] = &debugThread{name: name, g: g}
 	d.mu.Unlock()
+	if !yaegiframe.SetClosureRoutine(d.s.i, reflect.ValueOf(fn), g, false) {
+		d.mu.Lock()
+		delete(d.threads, id)
+		cur := d.run
+		d.mu.Unlock()
+		yaegiframe.EndRoutine(dbg, g)
+		if cur != nil {
+			yaegiframe.EndRoutine(cur.dbg, g)
+		}
+		return nil
+	}
 	d.emit("thread", map[string]any{"reason": "started", "threadId": id})
 	return func() {
 		d.mu.Lock()
 		delete(d.threads, id)
 		cur := d.run
 		d.mu.Unlock()
-		yaegiframe.EndRoutine(run.dbg, g)
-		if cur != nil && cur != run {
+		yaegiframe.EndRoutine(dbg, g)
+		if cur != nil && cur.dbg != dbg {
 			yaegiframe.EndRoutine(cur.dbg, g)
 		}
 		d.emit("thread", map[string]any{"reason": "exited", "threadId": id})
@@ -365,7 +378,8 @@ type debugState struct {
 	// thread id (ids are the session's, so that they differ across runs).
 	threads    map[int]*debugThread
 	nextThread int
-	pruned     int // len(progs) after the last pruning
+	cell       *rt.Cell // the last cell run under the debugger (under debugRunsMu)
+	pruned     int      // len(progs) after the last pruning
 }
 
 // A debugRun is one file running under yaegi's Debug.
@@ -423,16 +437,16 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	// session's variables reach get this run's main goroutine.
 	s.frame.GiveClosuresRoutine(s.i, maxClosureWalk)
 	if cell != nil {
+		// The goroutines this cell starts get threads of their own
+		// (goroutineStarted).
 		debugRunsMu.Lock()
-		debugRunsLive[run] = true
-		debugRunsCount.Add(1)
+		if d.cell != nil {
+			delete(debugCells, d.cell)
+		}
+		d.cell = cell
+		debugCells[cell] = d
+		debugRunsCount.Store(int64(len(debugCells)))
 		debugRunsMu.Unlock()
-		defer func() {
-			debugRunsMu.Lock()
-			delete(debugRunsLive, run)
-			debugRunsCount.Add(-1)
-			debugRunsMu.Unlock()
-		}()
 	}
 
 	// Stop on entry: prog's code is made by then, so its breakpoints can
@@ -823,6 +837,13 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		return nil, nil
 	case "disconnect":
 		d.on.Store(false)
+		debugRunsMu.Lock()
+		if d.cell != nil {
+			delete(debugCells, d.cell)
+			d.cell = nil
+			debugRunsCount.Store(int64(len(debugCells)))
+		}
+		debugRunsMu.Unlock()
 		d.mu.Lock()
 		d.bps = map[string][]int{}
 		d.bpLines = nil

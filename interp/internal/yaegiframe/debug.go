@@ -244,9 +244,9 @@ func (r Routine) ID() int {
 }
 
 // NewRoutine makes a goroutine state with the given id and registers it
-// with dbg (AddRoutine).
+// with dbg (AddRoutine), unless dbg is nil.
 func NewRoutine(dbg *yaegi.Debugger, id int) (Routine, bool) {
-	if routineType == nil || dbg == nil {
+	if routineType == nil {
 		return Routine{}, false
 	}
 	g := reflect.New(routineType)
@@ -257,6 +257,9 @@ func NewRoutine(dbg *yaegi.Debugger, id int) (Routine, bool) {
 	writable(resume).Set(reflect.MakeChan(resume.Type(), 0))
 	writable(rid).SetInt(int64(id))
 	r := Routine{g}
+	if dbg == nil {
+		return r, true
+	}
 	return r, AddRoutine(dbg, r)
 }
 

@@ -232,7 +232,8 @@ for i := 0; i < 2; i++ {
 		_ = v
 	}(i)
 }
-wg.Wait()"""
+wg.Wait()
+finished := true"""
 
 
 def test_goroutines_are_threads(kernel):
