@@ -159,7 +159,12 @@ func goroutineStarted(fn any, thread, origin string) func() {
 		}
 		return nil
 	}
-	d.emit("thread", map[string]any{"reason": "started", "threadId": id})
+	// Thread events for the first goroutines only: a storm of them would
+	// flood the frontend, which asks for the threads when one stops.
+	events := id <= maxThreadEvents
+	if events {
+		d.emit("thread", map[string]any{"reason": "started", "threadId": id})
+	}
 	return func() {
 		d.mu.Lock()
 		delete(d.threads, id)
@@ -169,9 +174,15 @@ func goroutineStarted(fn any, thread, origin string) func() {
 		if cur != nil && cur.dbg != dbg {
 			yaegiframe.EndRoutine(cur.dbg, g)
 		}
-		d.emit("thread", map[string]any{"reason": "exited", "threadId": id})
+		if events {
+			d.emit("thread", map[string]any{"reason": "exited", "threadId": id})
+		}
 	}
 }
+
+// maxThreadEvents: goroutine threads with an id above it start and exit
+// without thread events.
+const maxThreadEvents = 256
 
 // A debugThread is a goroutine a cell started while it ran under the
 // debugger, with a goroutine state of its own (see goroutineStarted).
