@@ -14,8 +14,10 @@ import (
 // reach a breakpoint: the file contains a breakpoint line, or it mentions,
 // directly or through other declarations, a declaration whose source holds
 // one. The reach is a graph over the notebook's top-level names as yaegi
-// knows them (internal names, fǂ2), built from every file compiled, the
-// from when the debugger is turned on (Session.reachGraph):
+// knows them (internal names, fǂ2), built from every file compiled while
+// the debugger is on, and when it is turned on from the files the session
+// still has (Session.reachGraph; variables made before then count as
+// dynamic, below):
 //
 //   - a func, method, type, const or var declaration mentions the names in
 //     it; a selector x.M mentions every method named M (the receiver's type
@@ -27,8 +29,9 @@ import (
 //     breakpoint in one taints the variable). Code inside a function that
 //     stores into a global makes the variable dynamic: it may hold a value
 //     of unknown origin (a parameter's);
-//   - code that calls a func value of unknown origin (a local or a field,
-//     the result of a call or an index), or reaches a dynamic variable, is
+//   - code that calls a func value of unknown origin (a local, the result
+//     of a call or an index; a field's func is reached through what was
+//     stored in the variable), or reaches a dynamic variable, is
 //     dynamic: it may call any code that escapes as a value, so it runs
 //     under the debugger when a breakpoint is in such code: a func literal,
 //     a method, a func used as a value, or what they reach.
