@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +22,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/gokernel/gokernel/interp/internal/yaegiframe"
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/kernel/mime"
 	yaegi "github.com/traefik/yaegi/interp"
@@ -29,11 +33,16 @@ import (
 //
 // While the debugger is off, cells run as always (yaegi's Execute): nothing
 // here costs them anything but one atomic load per file. Once a frontend has
-// sent initialize, and until disconnect, every file a cell compiles runs
-// under yaegi's Debug instead, which checks breakpoints before each node,
-// but only while some cell has a breakpoint: yaegi's debugger looks up the
-// node of every step that is not a plain successor by walking the code's
-// tree (originalExecNode), which makes a loop some 90 times slower.
+// sent initialize, and until disconnect, a file a cell compiles runs under
+// yaegi's Debug instead, which checks breakpoints before each node, when it
+// can reach a breakpoint (debugreach.go): yaegi's debugger looks up the node
+// of every step that is not a plain successor by walking the code's tree
+// (originalExecNode), which makes a loop some 80 times slower.
+//
+// Goroutines a cell starts (rt.GoAt, GIL threads) get goroutine states of
+// their own (goroutineStarted), so that each is a DAP thread; func literals
+// made outside the debugger get its data before a debugged file runs
+// (yaegiframe.GiveClosuresRoutine), as yaegi's debugger crashes on them.
 //
 // Breakpoints live on yaegi's nodes, so they are set on programs: the
 // statements file being run, and the declaration files of earlier cells
@@ -64,27 +73,131 @@ func (s *Session) debugger() *debugState {
 		return d
 	}
 	d := &debugState{
-		s:       s,
-		sources: map[string]string{},
-		bps:     map[string][]int{},
-		progs:   map[int]*yaegi.Program{},
-		armed:   map[int]bool{},
-		paths:   map[*cellSrc]string{},
-		refs:    map[int]varRef{},
-		prefix:  filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
+		s:          s,
+		sources:    map[string]string{},
+		bps:        map[string][]int{},
+		progs:      map[int]*yaegi.Program{},
+		armed:      map[int]bool{},
+		paths:      map[*cellSrc]string{},
+		refs:       map[int]varRef{},
+		threads:    map[int]*debugThread{},
+		nextThread: 1, // 1 is the cell
+		prefix:     filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
 	}
 	if s.dbg.CompareAndSwap(nil, d) {
+		goroutineHookOnce.Do(func() { rt.SetGoroutineHook(goroutineStarted) })
 		return d
 	}
 	return s.dbg.Load()
 }
 
-// execProg runs a compiled file: under yaegi's debugger while a frontend
-// has the debugger on, with yaegi's Execute otherwise. Declaration files'
-// programs are kept (keep) so that breakpoints can be set in them later.
-func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.Value, err error) {
+var (
+	goroutineHookOnce sync.Once
+	debugRunsMu       sync.Mutex
+	debugCells        = map[*rt.Cell]*debugState{} // the cell each session last ran under the debugger
+	debugRunsCount    atomic.Int64                 // len(debugCells), read without the lock
+)
+
+// goroutineStarted (rt's goroutine hook) gives a goroutine that a cell
+// running under yaegi's debugger starts a thread of its own: a goroutine
+// state registered with the run's Debugger, which calls of fn (a func
+// literal value of the cell's) run on. yaegi would run it on the state of
+// the code that made the literal, the cell's: all goroutines would be one
+// thread, sharing its mode and resume channel.
+func goroutineStarted(fn any, thread, origin string) func() {
+	cell := rt.Current()
+	if cell == nil {
+		return nil
+	}
+	if debugRunsCount.Load() == 0 {
+		return nil
+	}
+	debugRunsMu.Lock()
+	d := debugCells[cell]
+	debugRunsMu.Unlock()
+	if d == nil {
+		return nil
+	}
+	// The file that started the goroutine may have ended already (a cell's
+	// statements are several files): the goroutine gets its state anyway,
+	// and the next file's run (or the current one) knows it.
+	d.mu.Lock()
+	run := d.run
+	if run != nil && run.cell != cell {
+		run = nil
+	}
+	var dbg *yaegi.Debugger
+	if run != nil {
+		dbg = run.dbg
+	}
+	d.nextThread++
+	id := d.nextThread
+	g, ok := yaegiframe.NewRoutine(dbg, id)
+	if !ok {
+		d.mu.Unlock()
+		return nil
+	}
+	name := thread
+	if name == "" {
+		name = fmt.Sprintf("goroutine %d", id)
+		if origin != "" {
+			name += " (" + origin + ")"
+		}
+	}
+	// (Under d.mu, so that a run starting now adds it, or it was added
+	// to the run found.)
+	d.threads[id] = &debugThread{name: name, g: g}
+	d.mu.Unlock()
+	if !yaegiframe.SetClosureRoutine(d.s.i, reflect.ValueOf(fn), g, false) {
+		d.mu.Lock()
+		delete(d.threads, id)
+		cur := d.run
+		d.mu.Unlock()
+		yaegiframe.EndRoutine(dbg, g)
+		if cur != nil {
+			yaegiframe.EndRoutine(cur.dbg, g)
+		}
+		return nil
+	}
+	// Thread events for the first goroutines only: a storm of them would
+	// flood the frontend, which asks for the threads when one stops.
+	events := id <= maxThreadEvents
+	if events {
+		d.emit("thread", map[string]any{"reason": "started", "threadId": id})
+	}
+	return func() {
+		d.mu.Lock()
+		delete(d.threads, id)
+		cur := d.run
+		d.mu.Unlock()
+		yaegiframe.EndRoutine(dbg, g)
+		if cur != nil && cur.dbg != dbg {
+			yaegiframe.EndRoutine(cur.dbg, g)
+		}
+		if events {
+			d.emit("thread", map[string]any{"reason": "exited", "threadId": id})
+		}
+	}
+}
+
+// maxThreadEvents: goroutine threads with an id above it start and exit
+// without thread events.
+const maxThreadEvents = 256
+
+// A debugThread is a goroutine a cell started while it ran under the
+// debugger, with a goroutine state of its own (see goroutineStarted).
+type debugThread struct {
+	name string
+	g    yaegiframe.Routine
+}
+
+// execProg runs a compiled file: under yaegi's debugger when it can reach
+// a breakpoint (debug, see needsDebugger), with yaegi's Execute otherwise.
+// Declaration files' programs are kept (keep) so that breakpoints can be
+// set in them later.
+func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res reflect.Value, err error) {
 	d := s.dbg.Load()
-	if d == nil || !d.on.Load() || !d.anyBreakpoint.Load() {
+	if d == nil || !debug {
 		res, err = s.i.Execute(prog)
 	} else {
 		res, err = d.execute(prog, id)
@@ -100,12 +213,14 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 		d.mu.Lock()
 		d.progs[id] = prog
 		delete(d.lines, id)
+		delete(d.bpLines, id)
 		delete(d.armed, id)
 		if len(d.progs) > d.pruned+64 {
 			for id := range d.progs {
 				if s.renderedFile(id) == nil {
 					delete(d.progs, id)
 					delete(d.lines, id)
+					delete(d.bpLines, id)
 					delete(d.armed, id)
 				}
 			}
@@ -115,11 +230,123 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep bool) (res reflect.
 	}
 	if d != nil && isDebuggerCrash(err) {
 		err = yaegi.Panic{Value: errors.New("yaegi's debugger cannot call a func value made while no cell ran under it " +
-			"(before the debugger was on, or while no cell had a breakpoint): run the cell that makes it again, " +
+			"and kept where the session cannot reach it (by compiled code, in a channel): run the cell that makes it again, " +
 			"or clear the breakpoints to run this cell")}
 	}
 	return res, err
 }
+
+// reachGraph returns the session's reach graph while the debugger is on,
+// building it from the files the session still has when the debugger was
+// turned on since it was last built; nil while the debugger is off (so
+// that cells pay nothing for it). The caller holds s.state.
+func (s *Session) reachGraph() *reachGraph {
+	d := s.dbg.Load()
+	if d == nil || !d.on.Load() {
+		s.reach = nil
+		return nil
+	}
+	if e := d.epoch.Load(); s.reach == nil || s.reachEpoch != e {
+		s.reach, s.reachEpoch = s.rebuildReach(), e
+	}
+	return s.reach
+}
+
+// rebuildReach makes a reach graph from the files the session keeps
+// positions of: every declaration file, and the last cells' statement
+// files. What earlier statement files stored in variables is not known:
+// variables are taken to hold values of unknown origin (dynamic).
+func (s *Session) rebuildReach() *reachGraph {
+	type file struct {
+		id int
+		r  *rendered
+	}
+	var files []file
+	s.pos.mu.Lock()
+	for id, r := range s.pos.files {
+		files = append(files, file{id, r})
+	}
+	s.pos.mu.Unlock()
+	sort.Slice(files, func(i, j int) bool { return files[i].id < files[j].id })
+	g := newReachGraph()
+	fset := token.NewFileSet()
+	for _, f := range files {
+		src := strings.Replace(f.r.src, "package main\n", fmt.Sprintf("package main\n//line _.go:%d:1\n", f.id*lineBase+2), 1)
+		af, err := parser.ParseFile(fset, "_.go", src, parser.SkipObjectResolution)
+		if err != nil || len(af.Decls) == 0 {
+			continue
+		}
+		last, _ := af.Decls[len(af.Decls)-1].(*ast.FuncDecl)
+		block := !f.r.keep && last != nil && last.Recv == nil && last.Name.Name == "main"
+		g.add(fset, af, f.id, block, s.isGlobalVar, s.decls.importedName)
+	}
+	for _, n := range g.nodes {
+		if n.kind == reachVar {
+			n.dynamic = true
+		}
+	}
+	g.unknownVars = true
+	return g
+}
+
+// needsDebugger reports whether the file just compiled (rf) must run under
+// yaegi's debugger: the debugger is on, some cell has a breakpoint, and the
+// file can reach one (debugreach.go). The caller holds s.state.
+func (s *Session) needsDebugger(rf *reachFile) bool {
+	if s.reach == nil {
+		return false
+	}
+	s.reach.prune(func(id int) bool { return s.renderedFile(id) != nil })
+	d := s.dbg.Load()
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// The file's id may be a reused one: what was known of the old file
+	// goes.
+	delete(d.lines, rf.id)
+	delete(d.bpLines, rf.id)
+	if !d.on.Load() || !d.anyBreakpoint.Load() {
+		return false
+	}
+	return s.reach.needs(rf, d.bpInLocked, s.isGlobalVar)
+}
+
+// isGlobalVar reports whether name is the internal name of a notebook
+// variable. The caller holds s.state.
+func (s *Session) isGlobalVar(name string) bool {
+	user, _, _ := strings.Cut(name, mark)
+	return s.decls.kind[user] == KindVar && s.decls.cur[user] == name
+}
+
+// bpInLocked reports whether a breakpoint is on a line of span (yaegi
+// lines, within one file).
+func (d *debugState) bpInLocked(sp lineSpan) bool {
+	id := sp.lo / lineBase
+	if d.bpLines == nil {
+		d.bpLines = map[int][]int{}
+	}
+	lines, ok := d.bpLines[id]
+	if !ok {
+		for line, o := range d.lineMapLocked(id) {
+			if slices.Contains(d.bps[d.cellPathLocked(o.c)], o.line) {
+				lines = append(lines, line)
+			}
+		}
+		d.bpLines[id] = lines
+	}
+	for _, l := range lines {
+		if sp.contains(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxClosureWalk bounds the values looked at for func literals before each
+// file that runs under the debugger.
+const maxClosureWalk = 200000
 
 // isDebuggerCrash recognizes yaegi's debugger failing on a call of a func
 // literal whose frame it never saw (Debugger.enterCall dereferences the
@@ -139,6 +366,8 @@ type debugState struct {
 	// anyBreakpoint: some cell has a breakpoint. Only then do files run
 	// under yaegi's debugger, which makes loops some 90 times slower.
 	anyBreakpoint atomic.Bool
+	debugRuns     atomic.Int64 // files run under yaegi's debugger (for tests)
+	epoch         atomic.Int64 // initialize requests: a new epoch's reach graph is built afresh
 	seq           atomic.Int64
 	prefix        string // tmpFilePrefix
 
@@ -148,6 +377,7 @@ type debugState struct {
 	bps     map[string][]int          // path -> breakpoint lines
 	progs   map[int]*yaegi.Program    // declaration file id -> its program
 	lines   map[int]map[int]lineOwner // file id -> yaegi line -> cell line (see lineMap)
+	bpLines map[int][]int             // file id -> its yaegi lines with a breakpoint (bpInLocked)
 	armed   map[int]bool              // file ids that have breakpoints set
 	paths   map[*cellSrc]string       // a cell's file path (the hash of its code)
 	run     *debugRun                 // the file running under the debugger, or nil
@@ -155,7 +385,12 @@ type debugState struct {
 	frames  map[int]*yaegi.DebugFrame // frame id -> frame, while stopped
 	nextRef int
 	globals map[string]int // user name -> global frame slot, as of the last cell
-	pruned  int            // len(progs) after the last pruning
+	// threads: the live goroutines cells started under the debugger, by
+	// thread id (ids are the session's, so that they differ across runs).
+	threads    map[int]*debugThread
+	nextThread int
+	cell       *rt.Cell // the last cell run under the debugger (under debugRunsMu)
+	pruned     int      // len(progs) after the last pruning
 }
 
 // A debugRun is one file running under yaegi's Debug.
@@ -191,6 +426,7 @@ type varRef struct {
 // breakpoint.
 func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error) {
 	s := d.s
+	d.debugRuns.Add(1)
 	cell := rt.Current()
 	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
 	s.state.Lock() // (the cell's code runs without it)
@@ -200,8 +436,29 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	d.globals = globals
 	d.run = run
 	run.dbg = s.i.Debug(context.Background(), prog, run.event, &yaegi.DebugOptions{GoRoutineStartAt1: true})
+	for _, th := range d.threads {
+		// Goroutines started by an earlier file still run: this run's
+		// Debugger must know them (threads, continue, pause).
+		yaegiframe.AddRoutine(run.dbg, th.g)
+	}
 	d.applyLocked()
 	d.mu.Unlock()
+	// Func literals made while no file ran under the debugger hold frames
+	// without its data, on which yaegi's debugger would crash: those the
+	// session's variables reach get this run's main goroutine.
+	s.frame.GiveClosuresRoutine(s.i, maxClosureWalk)
+	if cell != nil {
+		// The goroutines this cell starts get threads of their own
+		// (goroutineStarted).
+		debugRunsMu.Lock()
+		if d.cell != nil {
+			delete(debugCells, d.cell)
+		}
+		d.cell = cell
+		debugCells[cell] = d
+		debugRunsCount.Store(int64(len(debugCells)))
+		debugRunsMu.Unlock()
+	}
 
 	// Stop on entry: prog's code is made by then, so its breakpoints can
 	// be set (event does, and continues).
@@ -239,6 +496,12 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	// pause or terminate mode (or a closed channel) into later runs.
 	d.mu.Lock()
 	states := append(run.states, rootRoutine(s.i))
+	if interrupted {
+		// (Terminate closed the goroutine threads' channels too.)
+		for _, th := range d.threads {
+			states = append(states, th.g.State())
+		}
+	}
 	d.mu.Unlock()
 	for _, g := range states {
 		resetRoutine(g, interrupted)
@@ -564,6 +827,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 	}
 	switch req.Command {
 	case "initialize":
+		d.epoch.Add(1)
 		d.on.Store(true)
 		return map[string]any{
 			"supportsConfigurationDoneRequest": true,
@@ -584,8 +848,16 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		return nil, nil
 	case "disconnect":
 		d.on.Store(false)
+		debugRunsMu.Lock()
+		if d.cell != nil {
+			delete(debugCells, d.cell)
+			d.cell = nil
+			debugRunsCount.Store(int64(len(debugCells)))
+		}
+		debugRunsMu.Unlock()
 		d.mu.Lock()
 		d.bps = map[string][]int{}
+		d.bpLines = nil
 		d.anyBreakpoint.Store(false)
 		run := d.run
 		var stopped []int
@@ -642,12 +914,13 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		} else {
 			d.bps[a.Source.Path] = lines
 		}
+		d.bpLines = nil
 		d.anyBreakpoint.Store(len(d.bps) > 0)
 		d.applyLocked()
 		d.mu.Unlock()
 		return map[string]any{"breakpoints": out}, nil
 	case "threads":
-		return map[string]any{"threads": d.threads()}, nil
+		return map[string]any{"threads": d.threadList()}, nil
 	case "continue", "next", "stepIn", "stepOut":
 		return d.resume(req.Command, a.ThreadID)
 	case "pause":
@@ -655,8 +928,8 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		run := d.run
 		d.mu.Unlock()
 		if run == nil {
-			return nil, dapError("no cell is running under the debugger: cells run under it only while some cell has a breakpoint " +
-				"(yaegi's debugger makes loops much slower), so set one to be able to pause")
+			return nil, dapError("no cell is running under the debugger: a cell runs under it only when it can reach a breakpoint " +
+				"(yaegi's debugger makes loops much slower), so set one in the code it runs to be able to pause")
 		}
 		id := a.ThreadID
 		if id == 0 {
@@ -735,7 +1008,7 @@ func (d *debugState) info() map[string]any {
 	}
 }
 
-func (d *debugState) threads() []map[string]any {
+func (d *debugState) threadList() []map[string]any {
 	d.mu.Lock()
 	run := d.run
 	d.mu.Unlock()
@@ -743,13 +1016,20 @@ func (d *debugState) threads() []map[string]any {
 	if run == nil {
 		return append(out, map[string]any{"id": 1, "name": "cell"})
 	}
+	d.mu.Lock()
 	for _, g := range run.dbg.GoRoutines() {
-		name := g.Name()
+		name := ""
+		if th := d.threads[g.ID()]; th != nil {
+			name = th.name
+		}
 		if g.ID() == 1 {
 			name = "cell"
+		} else if name == "" {
+			name = fmt.Sprintf("goroutine %d", g.ID())
 		}
 		out = append(out, map[string]any{"id": g.ID(), "name": name})
 	}
+	d.mu.Unlock()
 	if len(out) == 0 {
 		out = append(out, map[string]any{"id": 1, "name": "cell"})
 	}

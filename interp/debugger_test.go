@@ -10,6 +10,8 @@ package interp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -216,18 +218,21 @@ func TestMurmur2(t *testing.T) {
 }
 
 // BenchmarkDebuggerLoop runs an interpreted loop of 100,000 iterations with
-// the debugger off; on with no breakpoint (cells run as with it off); and on
-// with a breakpoint in another cell, never hit: every step then goes
-// through yaegi's debugger.
+// the debugger off; on with no breakpoint (cells run as with it off); on
+// with a breakpoint in another cell, never hit (the cell cannot reach it, so
+// it runs as with the debugger off); and with a breakpoint in the loop's own
+// function, on a line the loop never runs (the cell can reach it: every step
+// goes through yaegi's debugger).
 func BenchmarkDebuggerLoop(b *testing.B) {
-	for _, mode := range []string{"off", "on", "on-breakpoint"} {
+	const sum = "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\tif t < 0 {\n\t\tpanic(t)\n\t}\n\treturn t\n}"
+	for _, mode := range []string{"off", "on", "on-breakpoint", "on-breakpoint-in-func"} {
 		b.Run(mode, func(b *testing.B) {
 			s, err := NewSession(Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			if _, err := s.Execute(ctx, "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\treturn t\n}", discard{}); err != nil {
+			if _, err := s.Execute(ctx, sum, discard{}); err != nil {
 				b.Fatal(err)
 			}
 			if mode != "off" {
@@ -237,11 +242,19 @@ func BenchmarkDebuggerLoop(b *testing.B) {
 				path := s.debugger().pathOf("other := 1")
 				s.Debug(json.RawMessage(`{"seq":2,"type":"request","command":"setBreakpoints","arguments":{"source":{"path":"`+path+`"},"breakpoints":[{"line":1}]}}`), nil)
 			}
+			if mode == "on-breakpoint-in-func" {
+				path := s.debugger().pathOf(sum)
+				s.Debug(json.RawMessage(`{"seq":2,"type":"request","command":"setBreakpoints","arguments":{"source":{"path":"`+path+`"},"breakpoints":[{"line":7}]}}`), nil)
+			}
+			runs := s.debugger().debugRuns.Load()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Execute(ctx, "sum(100000)", discard{}); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if debugged := s.debugger().debugRuns.Load() > runs; debugged != (mode == "on-breakpoint-in-func") {
+				b.Fatalf("%s: ran under yaegi's debugger: %v", mode, debugged)
 			}
 		})
 	}
@@ -249,7 +262,7 @@ func BenchmarkDebuggerLoop(b *testing.B) {
 
 // A func literal made by one cell and called by a later one stops at its
 // breakpoint, continues, and is interrupted cleanly while stopped; one made
-// while no cell ran under the debugger fails with a clear error.
+// while no cell ran under the debugger can be called under it.
 func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
 	s, err := NewSession(Options{})
 	if err != nil {
@@ -294,8 +307,296 @@ func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
 		}
 		cancel()
 	}
-	_, err = s.Execute(ctx, "early()", discard{})
-	if err == nil || !strings.Contains(err.Error(), "func value made while no cell ran under it") {
-		t.Fatalf("calling a func literal made before the debugger: %v", err)
+	// early is a variable made before the debugger was on: what it holds
+	// is not known, so the cell runs under the debugger, which calls the
+	// func literal made outside it (its frame was given debug data).
+	if b, err := s.Execute(ctx, "early()", discard{}); err != nil || b.Data["text/plain"] != "1" {
+		t.Fatalf("calling a func literal made before the debugger: %v %v", b, err)
+	}
+}
+
+// A cell runs under yaegi's debugger only when it can reach a breakpoint:
+// through the funcs it calls, the methods of the types it reaches, the
+// func values stored in variables, and calls of func values of unknown
+// origin.
+func TestDebuggerReach(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	cells := []string{
+		/*0*/ "func leaf(n int) int {\n\tn++\n\treturn n\n}",
+		/*1*/ "func mid(n int) int { return leaf(n) * 2 }\nfunc other(n int) int { return n }",
+		/*2*/ "type T struct{ n int }\nfunc (t T) String() string {\n\treturn \"T\"\n}",
+		/*3*/ "v := T{1}\nw := 3",
+		/*4*/ "var hs []func() int\nhs = append(hs, func() int {\n\treturn 7\n})",
+		/*5*/ "type reg []func() int\nvar regs reg\nfunc (r *reg) add(f func() int) { *r = append(*r, f) }",
+		/*6*/ "regs.add(func() int {\n\treturn 8\n})\nw = 3", // (a final void call with a func literal fails: yaegi)
+		/*7*/ "unrelated := 1\nunrelated++",
+	}
+	for _, code := range cells {
+		if _, err := s.Execute(ctx, code, discard{}); err != nil {
+			t.Fatalf("%q: %v", code, err)
+		}
+	}
+	bp := func(cell, line int) {
+		path := c.ok("dumpCell", map[string]any{"code": cells[cell]})["sourcePath"].(string)
+		var bps []any
+		if line > 0 {
+			bps = append(bps, map[string]any{"line": line})
+		}
+		c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": bps})
+	}
+	run := func(code string) bool {
+		t.Helper()
+		before := s.debugger().debugRuns.Load()
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(ctx, code, discard{})
+			done <- err
+		}()
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("%q: %v", code, err)
+				}
+				return s.debugger().debugRuns.Load() > before
+			case e := <-c.events:
+				if e["event"] == "stopped" {
+					c.ok("continue", map[string]any{"threadId": e["body"].(map[string]any)["threadId"]})
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%q did not end", code)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		cell, line int
+		code       string
+		want       bool
+	}{
+		{7, 2, "other(1)", false},      // a breakpoint elsewhere
+		{0, 2, "mid(1)", true},         // through a func it calls
+		{0, 2, "other(1)", false},      // not reached
+		{0, 2, "x0 := mid", true},      // a func value
+		{2, 3, "fmt.Println(v)", true}, // a method of a type the variable holds
+		{2, 3, "w + 1", false},
+		{2, 3, "var s fmt.Stringer = T{}; _ = s", true},
+		{4, 3, "hs[0]()", true},     // a func literal stored in a variable
+		{4, 3, "_ = len(hs)", true}, // (conservative: it reaches hs)
+		{4, 3, "w * 2", false},      //
+		{6, 2, "regs[0]()", true},   // stored by a method: of unknown origin
+		{6, 2, "f := regs[0]; f()", true},
+		{6, 2, "other(2)", false},
+		{0, 0, "mid(1)", false}, // no breakpoint at all
+	} {
+		bp(7, 0)
+		bp(0, 0)
+		bp(2, 0)
+		bp(4, 0)
+		bp(6, 0)
+		if tc.line > 0 {
+			bp(tc.cell, tc.line)
+		}
+		if got := run(tc.code); got != tc.want {
+			t.Errorf("breakpoint at cell %d line %d: %q ran under the debugger: %v, want %v", tc.cell, tc.line, tc.code, got, tc.want)
+		}
+	}
+}
+
+// Goroutines a cell starts are threads of their own: each stops at a
+// breakpoint under its own thread id, is listed by threads with its go
+// statement's place (or its GIL thread's name), has its own stack, and is
+// continued alone.
+func TestDebuggerGoroutineThreads(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "import \"github.com/gokernel/gokernel/interp/gil\"\nvar wg sync.WaitGroup\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func(k int) {\n\t\tdefer wg.Done()\n\t\tv := k * 10\n\t\t_ = v\n\t}(i)\n}\nwg.Wait()\nm := gil.New(gil.Options{})\nfunc() {\n\tth := m.Thread(\"worker\", func() {\n\t\tw := 5\n\t\t_ = w\n\t})\n\tth.Start()\n\tth.Join()\n}()\n_ = m"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path},
+		"breakpoints": []any{map[string]any{"line": 7}, map[string]any{"line": 15}}})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, code, discard{})
+		done <- err
+	}()
+	stopped := map[float64]bool{}
+	for len(stopped) < 2 {
+		e := c.event("stopped")
+		id := e["threadId"].(float64)
+		if id == 1 || stopped[id] {
+			t.Fatalf("stopped %v (before: %v)", e, stopped)
+		}
+		stopped[id] = true
+	}
+	threads := c.ok("threads", nil)["threads"].([]any)
+	names := map[float64]string{}
+	for _, th := range threads {
+		m := th.(map[string]any)
+		names[m["id"].(float64)] = m["name"].(string)
+	}
+	if names[1] != "cell" || len(names) < 3 {
+		t.Fatalf("threads %v", names)
+	}
+	var values []string
+	for id := range stopped {
+		if !strings.HasPrefix(names[id], fmt.Sprintf("goroutine %d (In[", int(id))) || !strings.HasSuffix(names[id], " line 5)") {
+			t.Errorf("thread %v is named %q", id, names[id])
+		}
+		fr := c.ok("stackTrace", map[string]any{"threadId": id})["stackFrames"].([]any)
+		top := fr[0].(map[string]any)
+		if top["line"] != 7.0 {
+			t.Errorf("thread %v stopped at %v", id, top)
+		}
+		sc := c.ok("scopes", map[string]any{"frameId": top["id"]})["scopes"].([]any)
+		vars := c.ok("variables", map[string]any{"variablesReference": sc[0].(map[string]any)["variablesReference"]})["variables"].([]any)
+		for _, v := range vars {
+			if m := v.(map[string]any); m["name"] == "k" {
+				values = append(values, m["value"].(string))
+			}
+		}
+	}
+	sort.Strings(values)
+	if strings.Join(values, ",") != "0,1" {
+		t.Errorf("k in the two goroutines: %v", values)
+	}
+	// Continue one: the other stays stopped.
+	var first, second float64
+	for id := range stopped {
+		if first == 0 {
+			first = id
+		} else {
+			second = id
+		}
+	}
+	c.ok("continue", map[string]any{"threadId": first})
+	if _, err := s.debugger().stackTrace(int(second), 0, 0); err != nil {
+		t.Errorf("the other goroutine: %v", err)
+	}
+	c.ok("continue", map[string]any{"threadId": second})
+	// The GIL thread stops under its name.
+	e := c.event("stopped")
+	{
+		id := e["threadId"].(float64)
+		found := false
+		for _, th := range c.ok("threads", nil)["threads"].([]any) {
+			if m := th.(map[string]any); m["id"] == id && m["name"] == "worker" {
+				found = true
+			}
+		}
+		if !found || id == 1 {
+			t.Errorf("GIL thread stopped as %v; threads %v", id, c.ok("threads", nil))
+		}
+	}
+	c.ok("continue", map[string]any{"threadId": e["threadId"]})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the cell did not end")
+	}
+}
+
+// A func literal made inside a function (a cell's statements) while no cell
+// ran under the debugger stops at a breakpoint set in it later: its frame
+// is given the debugger's data before the calling cell runs (yaegi's
+// debugger would crash on it).
+func TestDebuggerClosureMadeWithoutDebugger(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// m's literal is made before the debugger is on; hs's after, but
+	// while no breakpoint could be reached (so not under yaegi's debugger:
+	// a breakpoint can only be set in code that ran while it was on).
+	if _, err := s.Execute(ctx, "m := map[string]func() int{\"a\": func() int {\n\treturn 4\n}}", discard{}); err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "var hs []func() int\nhs = append(hs, func() int {\n\tq := 3\n\treturn q\n})"
+	if _, err := s.Execute(ctx, code, discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.debugger().debugRuns.Load() != 0 {
+		t.Fatal("a cell ran under yaegi's debugger")
+	}
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	type result struct {
+		text string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := s.Execute(ctx, "hs[0]() + m[\"a\"]()", discard{})
+		text, _ := b.Data["text/plain"].(string)
+		done <- result{text, err}
+	}()
+	stop := c.event("stopped")
+	top := c.ok("stackTrace", map[string]any{"threadId": stop["threadId"]})["stackFrames"].([]any)[0].(map[string]any)
+	if top["line"] != 4.0 || top["source"].(map[string]any)["path"] != path {
+		t.Fatalf("stopped at %v", top)
+	}
+	c.ok("continue", map[string]any{"threadId": stop["threadId"]})
+	select {
+	case r := <-done:
+		if r.err != nil || r.text != "7" {
+			t.Fatalf("got %q, %v", r.text, r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the cell did not end")
+	}
+}
+
+// An interrupt while a goroutine is stopped ends the cell; the next cell's
+// goroutines stop and continue as before.
+func TestDebuggerInterruptStoppedGoroutine(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	code := "done := make(chan int)\ngo func() {\n\tv := 1\n\tdone <- v\n}()\n<-done"
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	for round := 0; round < 2; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(ctx, code, discard{})
+			done <- err
+		}()
+		stop := c.event("stopped")
+		if stop["threadId"] == 1.0 {
+			t.Fatalf("round %d: stopped %v", round, stop)
+		}
+		if round == 0 {
+			cancel()
+		} else {
+			c.ok("continue", map[string]any{"threadId": stop["threadId"]})
+		}
+		select {
+		case err := <-done:
+			if (round == 0) != (err != nil) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: the cell did not end", round)
+		}
+		cancel()
 	}
 }

@@ -72,6 +72,10 @@ type Session struct {
 	declared []string // cells that declared something, for completion
 
 	dbg atomic.Pointer[debugState] // the Jupyter debugger (debugger.go), once used
+	// reach: which files can reach a breakpoint (debugreach.go), built
+	// while the debugger is on; under state.
+	reach      *reachGraph
+	reachEpoch int64 // the debugger's epoch reach was built in
 }
 
 // NewSession starts an interpreter with the standard library, the
@@ -592,6 +596,10 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 		return s.compileErr(cerr.Error(), cs)
 	}
 	yaegiframe.DropDebugTrees(s.i)
+	debug := false
+	if g := s.reachGraph(); g != nil {
+		debug = s.needsDebugger(g.add(s.i.FileSet(), f, id, block, s.isGlobalVar, s.decls.importedName))
+	}
 	s.frame.Grow()
 	run := s.active
 	var gid int64
@@ -610,7 +618,7 @@ func (s *Session) eval(r *rendered, cs *cellSrc, block bool) (err error) {
 	func() {
 		s.state.Unlock()
 		defer s.state.Lock() // also when the code calls runtime.Goexit
-		_, xerr = s.execProg(prog, id, r.keep)
+		_, xerr = s.execProg(prog, id, r.keep, debug)
 	}()
 	if run != nil && run.abandoned.Load() {
 		return errAbandoned

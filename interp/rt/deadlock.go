@@ -57,6 +57,25 @@ func envDuration(name string, def time.Duration) time.Duration {
 // interrupt ends them all).
 func GoAt(origin string, f func()) { startAt(f, true, origin) }
 
+// goroutineHook is told of the goroutines cells start (SetGoroutineHook).
+var goroutineHook atomic.Pointer[func(fn any, thread, origin string) func()]
+
+// SetGoroutineHook installs h, which GoroutineStarted calls. The
+// interpreter's debugger installs one to give each goroutine a cell starts
+// a thread of its own.
+func SetGoroutineHook(h func(fn any, thread, origin string) (end func())) { goroutineHook.Store(&h) }
+
+// GoroutineStarted tells the goroutine hook, if any, that the calling
+// goroutine, started by a cell, is about to run fn: thread is its GIL-model
+// thread name, or ""; origin where its go statement is ("In[4] line 2"),
+// or "". The caller calls the returned func, if not nil, when fn returns.
+func GoroutineStarted(fn any, thread, origin string) (end func()) {
+	if h := goroutineHook.Load(); h != nil {
+		return (*h)(fn, thread, origin)
+	}
+	return nil
+}
+
 // A GoroutineInfo describes a live goroutine started by cell code.
 type GoroutineInfo struct {
 	ID      int64

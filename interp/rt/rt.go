@@ -452,7 +452,14 @@ func startAt(f func(), statement bool, origin string) {
 			}
 			owners.store(id, g)
 		}
+		var end func()
+		if origin != "" {
+			end = GoroutineStarted(f, "", origin)
+		}
 		defer func() {
+			if end != nil {
+				end()
+			}
 			if r := recover(); r != nil {
 				if _, ok := r.(Interrupted); !ok {
 					p := &Panic{Value: r, Stack: debug.Stack()}

@@ -29,6 +29,7 @@ var hooks = map[string][]string{
 	module + "interp/rt/rt": {
 		"BeginCell", "BeginCellOn", // a cell is begun by the session
 		"SetPanicHandler", "SetScheduler", // the session's and the GIL's
+		"SetGoroutineHook", "GoroutineStarted", // the debugger's threads
 		"Raise", "Lower", // the scheduler's requests: a leaked Raise slows every Tick
 		// What the cell preprocessor's rewrites call through the host
 		// package (ǂ): called by hand they would corrupt the wait table.

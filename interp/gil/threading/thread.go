@@ -211,6 +211,9 @@ func (t *Thread) bootstrap() {
 		t.r.acquire(t)
 		close(t.running)
 		defer t.r.release(t)
+		if end := rt.GoroutineStarted(t.fn, t.name, ""); end != nil {
+			defer end()
+		}
 		t.fn()
 	})
 	if p != nil {

@@ -6,6 +6,8 @@
 //	yaegiframe.DropDebugTrees(i)    // the debugger's lists, emptied before each run
 //	syms, ok := yaegiframe.MainSymbols(i)
 //	slot, ok := syms.GlobalVar("x") // a package-level variable's frame slot
+//	g, ok := yaegiframe.NewRoutine(dbg, id) // the debugger's goroutines (debug.go)
+//	yaegiframe.SetClosureRoutine(i, fn, g, false)
 //
 // When a field is missing or of another kind (another version of yaegi),
 // each function does nothing or reports false, and the Found functions,

@@ -62,3 +62,9 @@ func TestFrame(t *testing.T) {
 		t.Errorf("after Trim the frame has %d slots, layout %d", len(*fr.data), fr.Len())
 	}
 }
+
+func TestDebugClosuresFound(t *testing.T) {
+	if !DebugClosuresFound() || wrapFrame <= 0 {
+		t.Fatalf("the layout of yaegi's func value closures was not found (yaegi or Go upgraded?): %d %d", litFrame, wrapFrame)
+	}
+}

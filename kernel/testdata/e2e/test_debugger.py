@@ -201,13 +201,18 @@ def test_pause_a_running_cell_and_copy_to_globals(kernel):
     refused = dap.request("pause", {"threadId": 1})
     assert refused["success"] is False and "breakpoint" in refused["message"]
     assert shell_reply(kc, call)["content"]["status"] == "ok"
+    # A breakpoint elsewhere does not put the loop under the debugger
+    # (it cannot reach it); one on a line of the loop's cell that never
+    # runs does.
     dap.breakpoints("other := 1", 1)
-    call = kc.execute("n := 0\nfor i := 0; i < 1e12; i++ {\n\tn = i\n}")
+    loop = "n := 0\nfor i := 0; i < 1e12; i++ {\n\tn = i\n\tif i < 0 {\n\t\tn = 0\n\t}\n}"
+    dap.breakpoints(loop, 5)
+    call = kc.execute(loop)
     time.sleep(0.3)
     dap.ok("pause", {"threadId": 1})
     stop = dap.event("stopped", reason="pause")
     top = dap.ok("stackTrace", {"threadId": stop["threadId"]})["stackFrames"][0]
-    assert top["line"] in (2, 3)
+    assert top["line"] in (2, 3, 4)
     dap.ok("copyToGlobals", {"srcVariableName": "i", "dstVariableName": "keep", "srcFrameId": top["id"]})
     bad = dap.request("copyToGlobals", {"srcVariableName": "i", "dstVariableName": "nosuch", "srcFrameId": top["id"]})
     assert bad["success"] is False and "nosuch" in bad["message"]
@@ -216,3 +221,53 @@ def test_pause_a_running_cell_and_copy_to_globals(kernel):
     assert r["content"]["ename"] == "Interrupted"
     reply, out = execute(kc, "keep > 0")
     assert [m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"] == ["true"]
+
+
+GOROUTINES = """var wg sync.WaitGroup
+for i := 0; i < 2; i++ {
+	wg.Add(1)
+	go func(k int) {
+		defer wg.Done()
+		v := k * 10
+		_ = v
+	}(i)
+}
+wg.Wait()
+finished := true"""
+
+
+def test_goroutines_are_threads(kernel):
+    """Each goroutine a cell starts stops at a breakpoint as a thread of its
+    own, named by its go statement, with its own stack, continued alone."""
+    _, kc = kernel
+    dap = DAP(kc)
+    dap.start()
+    dap.breakpoints(GOROUTINES, 6)
+    dap.ok("configurationDone")
+    call = kc.execute(GOROUTINES)
+    threads = set()
+    while len(threads) < 2:
+        stop = dap.event("stopped", reason="breakpoint")
+        assert stop["threadId"] != 1 and stop["threadId"] not in threads, stop
+        threads.add(stop["threadId"])
+    names = {t["id"]: t["name"] for t in dap.ok("threads")["threads"]}
+    assert names[1] == "cell"
+    ks = set()
+    for t in threads:
+        assert names[t].startswith(f"goroutine {t} (In[") and names[t].endswith(" line 4)"), names
+        top = dap.ok("stackTrace", {"threadId": t})["stackFrames"][0]
+        assert top["line"] == 6
+        ks.add(locals_of(dap, top["id"])["k"])
+    assert ks == {"0", "1"}
+    assert sorted(dap.ok("debugInfo")["stoppedThreads"]) == sorted(threads)
+    first, second = sorted(threads)
+    dap.ok("continue", {"threadId": first})
+    # The other goroutine is still stopped where it was.
+    assert dap.ok("stackTrace", {"threadId": second})["stackFrames"][0]["line"] == 6
+    dap.ok("next", {"threadId": second})
+    stop = dap.event("stopped", reason="step", threadId=second)
+    assert dap.ok("stackTrace", {"threadId": second})["stackFrames"][0]["line"] == 7
+    dap.ok("continue", {"threadId": second})
+    r = shell_reply(kc, call)
+    assert r["content"]["status"] == "ok"
+    dap.ok("setBreakpoints", {"source": {"path": dap.ok("dumpCell", {"code": GOROUTINES})["sourcePath"]}, "breakpoints": []})
