@@ -445,11 +445,25 @@ func (s *Session) showRich(p *plan, st step, fname, header string, name func(str
 		}
 		pieces := append(append([]piece(nil), st.value...), piece{text: "; " + m.call}, piece{text: "}\n"})
 		err := s.eval(renderFile(fname, header, pieces, name), p.cell, false)
+		if isNoValueStored(err) {
+			return true, nil
+		}
 		if err == nil || !isCompile(err) {
 			return true, err
 		}
 	}
 	return false, nil
+}
+
+// isNoValueStored recognizes yaegi failing to store the "value" of a call
+// of an interpreted function that has no results: it compiles the final
+// expression's ǂv := f(x) without the "(no value) used as value" error it
+// gives for compiled functions, runs the call, and only then panics in
+// reflect. The call ran, as the cell asked: there is just nothing to show.
+func isNoValueStored(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Ename == "panic" &&
+		strings.HasPrefix(e.Msg, "reflect.Set: value of type *interface {} is not assignable to type func(")
 }
 
 // runStep evaluates one group of statements.
@@ -494,6 +508,9 @@ func (s *Session) runStep(c *rt.Cell, p *plan, k int, st step) error {
 				err = s.eval(r, p.cell, false)
 			}
 		}
+	}
+	if st.value != nil && isNoValueStored(err) {
+		err = nil
 	}
 	if err != nil {
 		if st.vars && isCompile(err) {
