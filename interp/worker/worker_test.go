@@ -173,10 +173,14 @@ func (fake) Execute(ctx context.Context, code string, out mime.Publisher) (mime.
 		case "big": // a value of this many bytes
 			n, _ := strconv.Atoi(arg)
 			result = mime.TextBundle(strings.Repeat("x", n))
-		case "alloc": // grows until interrupted
+		case "alloc": // grows until interrupted, a mebibyte a millisecond at most
+			// (flat out it can outrun the watchdog's interrupt on a machine
+			// busy with other tests and reach the hard stop, which
+			// allochuge and allocheld test)
 			var keep [][]byte
 			for ctx.Err() == nil {
 				keep = append(keep, make([]byte, 1<<20))
+				time.Sleep(time.Millisecond)
 			}
 			runtime.KeepAlive(keep)
 			return result, &tbError{"Interrupted", "interrupted"}
