@@ -190,6 +190,8 @@ func (t *Thread) bootstrap() {
 		// Never unlocked: the OS thread ends with the goroutine, as a
 		// CPython thread's does, so starting threads costs what it costs.
 		runtime.LockOSThread()
+		osThreadBegins()
+		defer osThreadEnds()
 	}
 	t.goid = rt.GoID()
 	t.cell = rt.Current()
@@ -355,6 +357,8 @@ func (r *Runtime) Run(fn func()) {
 	if r.osThreads.Load() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		osThreadBegins()
+		defer osThreadEnds()
 	}
 	register(goid, t)
 	defer func() {
