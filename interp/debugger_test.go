@@ -50,6 +50,19 @@ func (c *dapClient) req(cmd string, args any) map[string]any {
 	return m
 }
 
+// breakpoints dumps code as JupyterLab does and sets breakpoints on the
+// given lines of it (none clears them); it returns the cell's path.
+func (c *dapClient) breakpoints(code string, lines ...int) string {
+	c.t.Helper()
+	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
+	bps := []any{}
+	for _, l := range lines {
+		bps = append(bps, map[string]any{"line": l})
+	}
+	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": bps})
+	return path
+}
+
 func (c *dapClient) ok(cmd string, args any) map[string]any {
 	c.t.Helper()
 	m := c.req(cmd, args)
@@ -175,8 +188,7 @@ func TestDebuggerInterruptWhileStopped(t *testing.T) {
 	c := newDAP(t, s)
 	c.ok("initialize", nil)
 	code := "y := 1\ny++\ny++"
-	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
-	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 2}}})
+	path := c.breakpoints(code, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -275,8 +287,7 @@ func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
 	c := newDAP(t, s)
 	c.ok("initialize", nil)
 	code := "var h func() int\nh = func() int {\n\tq := 5\n\treturn q + 1\n}"
-	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
-	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	c.breakpoints(code, 4)
 	if _, err := s.Execute(ctx, code, discard{}); err != nil {
 		t.Fatal(err)
 	}
@@ -343,12 +354,11 @@ func TestDebuggerReach(t *testing.T) {
 		}
 	}
 	bp := func(cell, line int) {
-		path := c.ok("dumpCell", map[string]any{"code": cells[cell]})["sourcePath"].(string)
-		var bps []any
 		if line > 0 {
-			bps = append(bps, map[string]any{"line": line})
+			c.breakpoints(cells[cell], line)
+		} else {
+			c.breakpoints(cells[cell])
 		}
-		c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": bps})
 	}
 	run := func(code string) bool {
 		t.Helper()
@@ -421,9 +431,7 @@ func TestDebuggerGoroutineThreads(t *testing.T) {
 	c := newDAP(t, s)
 	c.ok("initialize", nil)
 	code := "import \"github.com/gokernel/gokernel/interp/gil\"\nvar wg sync.WaitGroup\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func(k int) {\n\t\tdefer wg.Done()\n\t\tv := k * 10\n\t\t_ = v\n\t}(i)\n}\nwg.Wait()\nm := gil.New(gil.Options{})\nfunc() {\n\tth := m.Thread(\"worker\", func() {\n\t\tw := 5\n\t\t_ = w\n\t})\n\tth.Start()\n\tth.Join()\n}()\n_ = m"
-	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
-	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path},
-		"breakpoints": []any{map[string]any{"line": 7}, map[string]any{"line": 15}}})
+	c.breakpoints(code, 7, 15)
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Execute(ctx, code, discard{})
@@ -533,8 +541,7 @@ func TestDebuggerClosureMadeWithoutDebugger(t *testing.T) {
 	if s.debugger().debugRuns.Load() != 0 {
 		t.Fatal("a cell ran under yaegi's debugger")
 	}
-	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
-	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	path := c.breakpoints(code, 4)
 	type result struct {
 		text string
 		err  error
@@ -571,8 +578,7 @@ func TestDebuggerInterruptStoppedGoroutine(t *testing.T) {
 	c := newDAP(t, s)
 	c.ok("initialize", nil)
 	code := "done := make(chan int)\ngo func() {\n\tv := 1\n\tdone <- v\n}()\n<-done"
-	path := c.ok("dumpCell", map[string]any{"code": code})["sourcePath"].(string)
-	c.ok("setBreakpoints", map[string]any{"source": map[string]any{"path": path}, "breakpoints": []any{map[string]any{"line": 4}}})
+	c.breakpoints(code, 4)
 	for round := 0; round < 2; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

@@ -297,7 +297,7 @@ func (g *reachGraph) add(fset *token.FileSet, f *ast.File, id int, block bool, i
 			key := d.Name.Name
 			k := reachFunc
 			if d.Recv != nil && len(d.Recv.List) > 0 {
-				t := recvBase(d.Recv.List[0].Type)
+				t := recvType(d.Recv)
 				key, k = t+"."+d.Name.Name, reachMethod
 				addSet(g.byMethod, d.Name.Name, key)
 				addSet(g.ofType, t, key)
@@ -378,26 +378,6 @@ func addSet(m map[string]map[string]bool, k, v string) {
 		m[k] = map[string]bool{}
 	}
 	m[k][v] = true
-}
-
-// recvBase is the name of a receiver's type (T for *T, T[K]).
-func recvBase(e ast.Expr) string {
-	for {
-		switch x := e.(type) {
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.ParenExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
-		}
-	}
 }
 
 // rootIdent is the variable an assignment target or a method call's
