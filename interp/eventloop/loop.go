@@ -345,6 +345,11 @@ func (l *Loop) wake(t *Task, gen uint64, m wakeMsg) {
 	l.mu.Lock()
 	l.wakeLocked(t, gen, m)
 	l.mu.Unlock()
+	l.poke1()
+}
+
+// poke1 wakes the loop if it waits for something to happen.
+func (l *Loop) poke1() {
 	select {
 	case l.poke <- struct{}{}:
 	default:

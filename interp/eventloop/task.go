@@ -375,13 +375,17 @@ func (t *Task) offLoop(kind, label string, ex Executor, fn func() (any, error)) 
 			m.val, m.err = nil, fmt.Errorf("eventloop: %s in task %s panicked: %w", label, t.name, p)
 		}
 		lane.End()
+		// The call leaves inflight and its task joins the ready queue in
+		// one critical section: between the two the loop would see nothing
+		// ready, no timer and nothing in flight, and report a deadlock.
 		l.mu.Lock()
 		l.inflight--
 		if ex == nil && kind == timeline.Blocked {
 			l.freeExec = append(l.freeExec, slot)
 		}
+		l.wakeLocked(t, gen, m)
 		l.mu.Unlock()
-		l.wake(t, gen, m)
+		l.poke1()
 	})
 	m := t.suspend(kind, label)
 	return m.val, m.err
