@@ -85,6 +85,20 @@ func TestSpeedupRatioPerRound(t *testing.T) {
 	}
 }
 
+func TestLongestOver(t *testing.T) {
+	// Round 1: the CPU task is the longer (300 against 250); round 2 the download (300 against 200).
+	// Together they took 310 and 400: the first hid, the second added a third.
+	r := &Runs{Names: []string{"cpu", "io", "both"}, Times: [][]time.Duration{{300, 200}, {250, 300}, {310, 400}}}
+	q := r.LongestOver("both", "cpu", "io")
+	want := []float64{300.0 / 310, 300.0 / 400}
+	if len(q.Values) != 2 || q.Values[0] != want[0] || q.Values[1] != want[1] {
+		t.Errorf("ratios %v, want %v", q.Values, want)
+	}
+	if q := r.LongestOver("both", "cpu", "nope"); len(q.Values) != 0 {
+		t.Errorf("unknown base: ratios %v, want none", q.Values)
+	}
+}
+
 func TestAgreeWithoutPython(t *testing.T) {
 	name := "the GIL model's two-thread speedup matches CPython's (±15 %)"
 	if _, ok := Kept(name); !ok {

@@ -172,6 +172,40 @@ func (r *Runs) Speedup(base, other string) Ratio {
 	return ratio
 }
 
+// LongestOver returns, round by round, the longest of the bases' times
+// divided by other's time in the same round: how close running the bases
+// together (other) came to the longest of them alone. 1 means the shorter
+// ones hid entirely under the longest. Comparing with the longest in each
+// round, rather than with one base chosen beforehand, keeps the ratio
+// true when the machine's pace changes which base is longer (a CPU task
+// sized earlier, on a busier machine, next to a fixed download delay).
+// An unknown name gives a Ratio with no values (NaN).
+func (r *Runs) LongestOver(other string, bases ...string) Ratio {
+	o := r.index(other)
+	ratio := Ratio{Name: other + " over the longest of " + strings.Join(bases, ", ")}
+	idx := make([]int, len(bases))
+	for i, b := range bases {
+		if idx[i] = r.index(b); idx[i] < 0 {
+			return ratio
+		}
+	}
+	if o < 0 || len(bases) == 0 {
+		return ratio
+	}
+	for k := range r.Times[o] {
+		longest := time.Duration(0)
+		for _, b := range idx {
+			if k < len(r.Times[b]) {
+				longest = max(longest, r.Times[b][k])
+			}
+		}
+		if r.Times[o][k] > 0 && longest > 0 {
+			ratio.Values = append(ratio.Values, float64(longest)/float64(r.Times[o][k]))
+		}
+	}
+	return ratio
+}
+
 // A Ratio is a quotient measured several times (once per round): a
 // speedup, or a ratio between two models' figures.
 type Ratio struct {
