@@ -77,6 +77,7 @@ func (s *Session) debugger() *debugState {
 		sources:    map[string]string{},
 		bps:        map[string][]int{},
 		progs:      map[int]*yaegi.Program{},
+		linked:     map[*yaegi.Program]bool{},
 		armed:      map[int]bool{},
 		paths:      map[*cellSrc]string{},
 		refs:       map[int]varRef{},
@@ -222,6 +223,15 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res r
 					delete(d.lines, id)
 					delete(d.bpLines, id)
 					delete(d.armed, id)
+				}
+			}
+			kept := map[*yaegi.Program]bool{}
+			for _, p := range d.progs {
+				kept[p] = true
+			}
+			for p := range d.linked {
+				if !kept[p] {
+					delete(d.linked, p)
 				}
 			}
 			d.pruned = len(d.progs)
@@ -376,6 +386,7 @@ type debugState struct {
 	sources map[string]string         // path -> code, from dumpCell
 	bps     map[string][]int          // path -> breakpoint lines
 	progs   map[int]*yaegi.Program    // declaration file id -> its program
+	linked  map[*yaegi.Program]bool   // programs whose back edges are linked (execute)
 	lines   map[int]map[int]lineOwner // file id -> yaegi line -> cell line (see lineMap)
 	bpLines map[int][]int             // file id -> its yaegi lines with a breakpoint (bpInLocked)
 	armed   map[int]bool              // file ids that have breakpoints set
@@ -392,6 +403,10 @@ type debugState struct {
 	cell       *rt.Cell // the last cell run under the debugger (under debugRunsMu)
 	pruned     int      // len(progs) after the last pruning
 }
+
+// linkBackEdges is off only in a test that compares stepping with and
+// without yaegiframe.LinkBackEdges.
+var linkBackEdges = true
 
 // A debugRun is one file running under yaegi's Debug.
 type debugRun struct {
@@ -431,6 +446,23 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
 	s.state.Lock() // (the cell's code runs without it)
 	globals := s.globalSlots()
+	d.mu.Lock()
+	// Loops run ~40× faster under yaegi's debugger once their back edges
+	// are linked (yaegiframe.LinkBackEdges): this file's, and those of the
+	// kept files whose funcs it may call. Under the state lock, where yaegi
+	// is not compiling; once per program.
+	link := func(p *yaegi.Program) {
+		if linkBackEdges && !d.linked[p] {
+			d.linked[p] = true
+			yaegiframe.LinkBackEdges(p)
+			yaegiframe.HideCalls(p, mark, "Tick")
+		}
+	}
+	link(prog)
+	for _, p := range d.progs {
+		link(p)
+	}
+	d.mu.Unlock()
 	s.state.Unlock()
 	d.mu.Lock()
 	d.globals = globals

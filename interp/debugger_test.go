@@ -606,3 +606,165 @@ func TestDebuggerInterruptStoppedGoroutine(t *testing.T) {
 		cancel()
 	}
 }
+
+// Loops under the debugger (yaegiframe.LinkBackEdges): a breakpoint in a
+// loop's body stops at every iteration, one after a loop stops, and
+// stepping follows the loops line by line. yaegi's own way of finding its
+// place after a back edge (walking the tree for a node with the same code
+// pointer) landed on another loop's nodes: it missed later iterations'
+// breakpoints and those after loops, and stepped through lines that did
+// not run (logged below). Loops with a post statement, a condition only, an if without
+// else last in the body (a back edge through the false branch), continue,
+// range, and nested loops.
+func TestDebuggerLoops(t *testing.T) {
+	def := `func loops(n int) int {
+	s := 0
+	for i := 0; i < n; i++ {
+		s += i
+	}
+	j := 0
+	for j < n {
+		j++
+		if j%2 == 0 {
+			s++
+		}
+	}
+	for _, v := range []int{1, 2, 3} {
+		if v == 2 {
+			continue
+		}
+		s += v
+	}
+	for a := 0; a < 2; a++ {
+		for b := 0; b < 2; b++ {
+			s += a * b
+		}
+	}
+	return s
+}`
+	// run calls loops(3) with breakpoints on bps, answers each stop with
+	// cmd, and returns the stopped lines.
+	run := func(link bool, cmd string, bps ...int) []int {
+		old := linkBackEdges
+		linkBackEdges = link
+		defer func() { linkBackEdges = old }()
+		s, err := NewSession(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		c := newDAP(t, s)
+		c.ok("initialize", nil)
+		if _, err := s.Execute(ctx, def, discard{}); err != nil {
+			t.Fatal(err)
+		}
+		c.breakpoints(def, bps...)
+		done := make(chan string, 1)
+		go func() {
+			b, err := s.Execute(ctx, "loops(3)", discard{})
+			if err != nil {
+				t.Error(err)
+			}
+			text, _ := b.Data["text/plain"].(string)
+			done <- text
+		}()
+		var lines []int
+		for len(lines) < 500 {
+			select {
+			case out := <-done:
+				if out != "9" {
+					t.Errorf("loops(3) = %q, want 9", out)
+				}
+				return lines
+			case e := <-c.events:
+				if e["event"] != "stopped" {
+					continue
+				}
+				top := c.ok("stackTrace", map[string]any{"threadId": 1})["stackFrames"].([]any)[0].(map[string]any)
+				lines = append(lines, int(top["line"].(float64)))
+				c.ok(cmd, map[string]any{"threadId": 1})
+			case <-time.After(20 * time.Second):
+				t.Fatalf("stuck after lines %v", lines)
+			}
+		}
+		t.Fatalf("too many stops: %v", lines)
+		return nil
+	}
+	// visits counts the runs of each line (a line's nodes stop one after
+	// the other when stepping).
+	visits := func(lines []int) map[int]int {
+		v := map[int]int{}
+		for i, l := range lines {
+			if i == 0 || lines[i-1] != l {
+				v[l]++
+			}
+		}
+		return v
+	}
+	// The bodies run 3 times, once with j even, 2 times (one continue) and 4 times.
+	want := map[int]int{4: 3, 10: 1, 17: 2, 21: 4}
+	stops := run(true, "continue", 4, 10, 17, 21)
+	count := map[int]int{}
+	for _, l := range stops {
+		count[l]++
+	}
+	if fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Errorf("breakpoints stopped at %v, want lines×times %v", stops, want)
+	}
+	// The statement after each loop (a breakpoint there was never hit).
+	after := run(true, "continue", 6, 13, 19, 24)
+	count = map[int]int{}
+	for _, l := range after {
+		count[l]++
+	}
+	if want := map[int]int{6: 1, 13: 4, 19: 1, 24: 1}; fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Errorf("breakpoints after loops stopped at %v, want lines×times %v", after, want)
+	}
+	steps := run(true, "next", 2)
+	got := visits(steps)
+	want[6], want[24] = 1, 1
+	for line, n := range want {
+		if got[line] != n {
+			t.Errorf("stepping visited line %d %d times, want %d (lines %v)", line, got[line], n, steps)
+		}
+	}
+	t.Logf("linked: steps %v", steps)
+	t.Logf("yaegi's own tracking: breakpoints %v and %v, steps %v", run(false, "continue", 4, 10, 17, 21),
+		run(false, "continue", 6, 13, 19, 24), run(false, "next", 2))
+}
+
+// An interrupt ends a loop running (not stopped) under the debugger, with
+// the loop's line, and the session goes on.
+func TestDebuggerInterruptRunningLoop(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	def := "func spin(n int) int {\n\ts := 0\n\tfor {\n\t\ts += n\n\t}\n\treturn s\n}"
+	if _, err := s.Execute(context.Background(), def, discard{}); err != nil {
+		t.Fatal(err)
+	}
+	c.breakpoints(def, 6) // never reached: the cell runs under the debugger all the same
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, "x := 1\nspin(x)", discard{})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("interrupted loop: %v", err)
+		}
+		t.Logf("error: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the loop did not end on interrupt")
+	}
+	if b, err := s.Execute(context.Background(), "x + 41", discard{}); err != nil || b.Data["text/plain"] != "42" {
+		t.Fatalf("after: %v %v", b, err)
+	}
+}

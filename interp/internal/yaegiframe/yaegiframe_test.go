@@ -16,6 +16,47 @@ func TestFieldsFound(t *testing.T) {
 	if !SymbolsFound() {
 		t.Error("package main's symbol table is not found: GlobalVar reports nothing")
 	}
+	if !BackEdgesFound() {
+		t.Error("yaegi's genRun, setExec's trampolines or the node's fields are not what LinkBackEdges knows: loops are slow under the debugger")
+	}
+}
+
+// TestLinkBackEdges: each loop's back edge is linked (a for with a post
+// statement, one with a condition only and an if without else last in its
+// body, a range), and the code runs as before.
+func TestLinkBackEdges(t *testing.T) {
+	i := yaegi.New(yaegi.Options{})
+	prog, err := i.Compile(`package main
+func loops(n int) int {
+	s := 0
+	for i := 0; i < n; i++ {
+		s += i
+	}
+	j := 0
+	for j < n {
+		j++
+		if j%2 == 0 {
+			s++
+		}
+	}
+	for _, v := range []int{1, 2} {
+		s += v
+	}
+	return s
+}
+var out = loops(4)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := LinkBackEdges(prog); n != 3 {
+		t.Errorf("linked %d back edges, want 3", n)
+	}
+	if _, err := i.Execute(prog); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := i.Eval("out"); err != nil || v.Int() != 11 {
+		t.Errorf("out = %v (%v), want 11", v, err)
+	}
 }
 
 // TestFrame: Grow leaves spare room, Free zeroes a slot, Trim gives the

@@ -1,0 +1,395 @@
+package yaegiframe
+
+import (
+	"fmt"
+	"go/token"
+	"reflect"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	yaegi "github.com/traefik/yaegi/interp"
+)
+
+// Loop back edges under yaegi's debugger.
+//
+// yaegi's debugger follows the code node by node: after each step it
+// looks for the node that owns the function the step returned, first
+// among the current node's two successors (tnext, fnext), comparing code
+// pointers, and failing that by walking the syntax tree from the node up
+// to the file's root with a fresh map (originalExecNode). A loop's back
+// edge always fails the first test: when yaegi generates a function's
+// code (setExec, a depth-first walk of the control-flow graph), an edge
+// into a node that is still being generated, the loop's head, gets a
+// trampoline, func(f) { return head.exec(f) }, which no node owns once
+// the head's own code is made. So every iteration walked the whole file:
+// 65 % of a debugged loop's time in the walk and most of the rest in the
+// garbage collector freeing its maps, ~85× slower than without the
+// debugger.
+//
+// LinkBackEdges mends that from outside: it repeats setExec's walk to find
+// the edges that got a trampoline, and points each at a stand-in for the
+// head: a copy of the head's node (same position, same breakpoint data)
+// whose exec is a closure of the trampoline's own code around the real
+// head, made as Go lays a closure out. The debugger's first test then
+// finds the stand-in, and the step after it finds the head's successors,
+// so the debugger keeps its place at no cost. Only the debugger reads
+// these edges (the generated code captured its successors when it was
+// made), and the stand-in runs the head's code, so nothing else changes.
+//
+// It needs yaegi's code to exist before the run, so it calls yaegi's
+// genRun (which Execute calls again, finding everything made). The three
+// functions are reached with go:linkname and checked by name at start-up;
+// when they, or the node's fields, are not what v0.16.1 has, LinkBackEdges
+// does nothing and the debugger is as slow as before (BackEdgesFound, which
+// the tests call, reports it).
+
+//go:linkname yaegiGenRun github.com/traefik/yaegi/interp.genRun
+func yaegiGenRun(n unsafe.Pointer) error
+
+// The two trampolines of setExec: for an edge through tnext, and through fnext.
+//
+//go:linkname trampolineT github.com/traefik/yaegi/interp.setExec.func1.1
+func trampolineT()
+
+//go:linkname trampolineF github.com/traefik/yaegi/interp.setExec.func1.2
+func trampolineF()
+
+// nodeFields are the offsets of the node fields LinkBackEdges reads and
+// writes, and the trampolines' code pointers.
+type nodeFields struct {
+	ok                                            bool
+	node, debug                                   reflect.Type // yaegi's node and nodeDebugData
+	child, anc, start, tnext, fnext, exec, dbg, k uintptr
+	pos, ident                                    uintptr
+	kindName                                      func(p unsafe.Pointer) string
+	pcT, pcF                                      uintptr
+}
+
+var fields = sync.OnceValue(func() (f nodeFields) {
+	root, ok := reflect.TypeOf(yaegi.Program{}).FieldByName("root")
+	if !ok || root.Type.Kind() != reflect.Pointer || root.Type.Elem().Kind() != reflect.Struct {
+		return f
+	}
+	f.node = root.Type.Elem()
+	get := func(name string, kind reflect.Kind) (uintptr, reflect.Type, bool) {
+		sf, ok := f.node.FieldByName(name)
+		if !ok || sf.Type.Kind() != kind {
+			return 0, nil, false
+		}
+		return sf.Offset, sf.Type, true
+	}
+	var t reflect.Type
+	var oks [10]bool
+	f.child, t, oks[0] = get("child", reflect.Slice)
+	if oks[0] && t.Elem() != root.Type {
+		oks[0] = false
+	}
+	for i, p := range []*uintptr{&f.anc, &f.start, &f.tnext, &f.fnext} {
+		name := []string{"anc", "start", "tnext", "fnext"}[i]
+		*p, t, oks[1+i] = get(name, reflect.Pointer)
+		if t != root.Type {
+			oks[1+i] = false
+		}
+	}
+	f.exec, t, oks[5] = get("exec", reflect.Func)
+	if oks[5] && (t.NumIn() != 1 || t.NumOut() != 1 || t.Out(0) != t) {
+		oks[5] = false
+	}
+	f.dbg, t, oks[6] = get("debug", reflect.Pointer)
+	if oks[6] {
+		f.debug = t.Elem()
+	}
+	var kt reflect.Type
+	f.k, kt, oks[7] = get("kind", reflect.Uint)
+	f.pos, t, oks[8] = get("pos", reflect.Int)
+	if oks[8] && t != reflect.TypeOf(token.NoPos) {
+		oks[8] = false
+	}
+	f.ident, _, oks[9] = get("ident", reflect.String)
+	for _, o := range oks {
+		if !o {
+			return nodeFields{}
+		}
+	}
+	// The kind's name, through its String method (funcType, fileStmt).
+	f.kindName = func(p unsafe.Pointer) string {
+		return fmt.Sprint(reflect.NewAt(kt, unsafe.Add(p, f.k)).Elem().Interface())
+	}
+	name := func(fn any) (uintptr, string) {
+		pc := reflect.ValueOf(fn).Pointer()
+		if rf := runtime.FuncForPC(pc); rf != nil && rf.Entry() == pc {
+			return pc, rf.Name()
+		}
+		return 0, ""
+	}
+	var nT, nF, nG string
+	f.pcT, nT = name(trampolineT)
+	f.pcF, nF = name(trampolineF)
+	_, nG = name(yaegiGenRun)
+	const pkg = "github.com/traefik/yaegi/interp."
+	if nT != pkg+"setExec.func1.1" || nF != pkg+"setExec.func1.2" || nG != pkg+"genRun" {
+		return nodeFields{}
+	}
+	f.ok = true
+	return f
+})
+
+// BackEdgesFound reports whether LinkBackEdges can work with this version
+// of yaegi.
+func BackEdgesFound() bool { return fields().ok }
+
+func (f *nodeFields) ptr(n unsafe.Pointer, off uintptr) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Add(n, off))
+}
+
+func (f *nodeFields) children(n unsafe.Pointer) []unsafe.Pointer {
+	return *(*[]unsafe.Pointer)(unsafe.Add(n, f.child))
+}
+
+// trampoline is how Go lays out setExec's trampoline closure: its code
+// pointer, then the node it captured (by value: it is never reassigned).
+type trampoline struct {
+	pc   uintptr
+	head unsafe.Pointer
+}
+
+// LinkBackEdges points the loop back edges of prog's code at stand-ins
+// that yaegi's debugger recognizes (see above). It makes prog's code if it
+// is not made yet, so call it before the program runs, where yaegi is not
+// compiling. It
+// reports how many edges it linked. Call it once per program: a second
+// call would take the stand-ins for nodes of the code.
+func LinkBackEdges(prog *yaegi.Program) int {
+	f := fields()
+	if !f.ok || prog == nil {
+		return 0
+	}
+	rv := reflect.ValueOf(prog).Elem().FieldByName("root")
+	root := unsafe.Pointer(rv.Pointer())
+	if root == nil {
+		return 0
+	}
+	if err := yaegiGenRun(root); err != nil {
+		return 0 // Execute reports it
+	}
+	l := &linker{f: &f, state: map[unsafe.Pointer]uint8{}}
+	// setExec's entry points: a statement block's start (CompileAST), and
+	// each function body's (genRun), each a control-flow graph of its own.
+	if f.kindName(root) != "fileStmt" {
+		l.entry(f.ptr(root, f.start))
+	}
+	seen := map[unsafe.Pointer]bool{}
+	var walk func(n unsafe.Pointer)
+	walk = func(n unsafe.Pointer) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		if f.kindName(n) == "funcType" {
+			if anc := f.ptr(n, f.anc); anc != nil {
+				if ch := f.children(anc); len(ch) == 4 && ch[3] != nil {
+					l.entry(f.ptr(ch[3], f.start))
+				}
+			}
+		}
+		for _, c := range f.children(n) {
+			walk(c)
+		}
+	}
+	walk(root)
+	return l.link()
+}
+
+// Node states in the repeated walk, as setExec sees them.
+const (
+	unseen  = iota
+	onStack // seen, its code not made yet (exec nil)
+	viaT    // on the stack with a trampoline, set through a tnext edge
+	viaF    // through an fnext edge
+	made    // its code made
+)
+
+type edge struct {
+	from unsafe.Pointer
+	off  uintptr // f.tnext or f.fnext
+	head unsafe.Pointer
+	pc   uintptr
+}
+
+type linker struct {
+	f     *nodeFields
+	state map[unsafe.Pointer]uint8
+	edges []edge
+}
+
+// entry repeats setExec(n): depth first, tnext before fnext; an edge to a
+// node on the stack whose code is not made gives it a trampoline; a node's
+// code, made after its successors', captures the trampoline of any
+// successor that has one then.
+func (l *linker) entry(n unsafe.Pointer) {
+	if n == nil || l.state[n] != unseen {
+		return
+	}
+	l.set(n)
+}
+
+func (l *linker) set(n unsafe.Pointer) {
+	f := l.f
+	l.state[n] = onStack
+	for _, off := range []uintptr{f.tnext, f.fnext} {
+		next := f.ptr(n, off)
+		if next == nil {
+			continue
+		}
+		switch l.state[next] {
+		case unseen:
+			l.set(next)
+		case onStack:
+			if off == f.tnext {
+				l.state[next] = viaT
+			} else {
+				l.state[next] = viaF
+			}
+		}
+	}
+	for _, off := range []uintptr{f.tnext, f.fnext} {
+		next := f.ptr(n, off)
+		switch l.state[next] {
+		case viaT:
+			l.edges = append(l.edges, edge{n, off, next, f.pcT})
+		case viaF:
+			l.edges = append(l.edges, edge{n, off, next, f.pcF})
+		}
+	}
+	l.state[n] = made
+}
+
+// link makes one stand-in per head and trampoline kind and points the
+// edges at them. The stand-ins are copied after every edge is pointed, so
+// that a stand-in's own successors are its head's, back edges included.
+func (l *linker) link() int {
+	f := l.f
+	type key struct {
+		head unsafe.Pointer
+		pc   uintptr
+	}
+	stand := map[key]unsafe.Pointer{}
+	var order []key
+	for _, e := range l.edges {
+		k := key{e.head, e.pc}
+		if _, ok := stand[k]; !ok {
+			stand[k] = reflect.New(f.node).UnsafePointer()
+			order = append(order, k)
+		}
+	}
+	isStandIn := map[unsafe.Pointer]bool{}
+	for _, p := range stand {
+		isStandIn[p] = true
+	}
+	linked := 0
+	for _, e := range l.edges {
+		slot := (*unsafe.Pointer)(unsafe.Add(e.from, e.off))
+		if isStandIn[*slot] {
+			continue
+		}
+		*slot = stand[key{e.head, e.pc}]
+		linked++
+	}
+	l.exits(isStandIn)
+	for _, k := range order {
+		// The stand-in shares the head's breakpoint data: a breakpoint
+		// set on the head's line later is seen through either.
+		if f.ptr(k.head, f.dbg) == nil {
+			*(*unsafe.Pointer)(unsafe.Add(k.head, f.dbg)) = reflect.New(f.debug).UnsafePointer()
+		}
+		s := stand[k]
+		reflect.NewAt(f.node, s).Elem().Set(reflect.NewAt(f.node, k.head).Elem())
+		*(*unsafe.Pointer)(unsafe.Add(s, f.exec)) = unsafe.Pointer(&trampoline{pc: k.pc, head: k.head})
+	}
+	return linked
+}
+
+// HideCalls takes the position off every statement pkg.name() of prog's
+// code (the session's checkpoints, ǂ.Tick()), so that yaegi's debugger
+// passes over their nodes as it does over code without a position: no
+// step stops there, and each of them skips the debugger's per-node work
+// (an event allocated and a deferred call). A checkpoint at every loop
+// iteration is three such nodes. It reports how many statements it
+// changed. Call it where yaegi is not compiling, before the program runs
+// under the debugger; the statements' runtime errors (an interrupt) then
+// carry no position of their own.
+func HideCalls(prog *yaegi.Program, pkg, name string) int {
+	f := fields()
+	if !f.ok || prog == nil {
+		return 0
+	}
+	root := unsafe.Pointer(reflect.ValueOf(prog).Elem().FieldByName("root").Pointer())
+	ident := func(n unsafe.Pointer) string { return *(*string)(unsafe.Add(n, f.ident)) }
+	var clear func(n unsafe.Pointer)
+	clear = func(n unsafe.Pointer) {
+		*(*token.Pos)(unsafe.Add(n, f.pos)) = token.NoPos
+		for _, c := range f.children(n) {
+			clear(c)
+		}
+	}
+	hidden := 0
+	var walk func(n unsafe.Pointer)
+	walk = func(n unsafe.Pointer) {
+		if n == nil {
+			return
+		}
+		if ch := f.children(n); f.kindName(n) == "exprStmt" && len(ch) == 1 && f.kindName(ch[0]) == "callExpr" {
+			if call := f.children(ch[0]); len(call) == 1 && f.kindName(call[0]) == "selectorExpr" {
+				if sel := f.children(call[0]); len(sel) == 2 && ident(sel[0]) == pkg && ident(sel[1]) == name {
+					clear(n)
+					hidden++
+					return
+				}
+			}
+		}
+		for _, c := range f.children(n) {
+			walk(c)
+		}
+	}
+	walk(root)
+	return hidden
+}
+
+// exits mends the step after a branch whose two successors run code of
+// the same function (a loop whose body starts with the session's
+// checkpoint, ǂ.Tick(), and whose exit goes through the for statement's
+// node: both yaegi's nop). The debugger, comparing code pointers, takes
+// the false branch for the true one; its next step then matched nothing
+// and walked the tree, landing on another node: a breakpoint on the
+// statement after a loop was never hit. The true successor is replaced
+// (for the debugger only) by a copy of it whose false successor, unused
+// by such a node, is the false successor's next node, so that the step
+// after the exit finds its place.
+func (l *linker) exits(isStandIn map[unsafe.Pointer]bool) {
+	f := l.f
+	code := func(n unsafe.Pointer) uintptr {
+		if fv := f.ptr(n, f.exec); fv != nil {
+			return *(*uintptr)(fv)
+		}
+		return 0
+	}
+	for n, st := range l.state {
+		if st != made {
+			continue
+		}
+		tn, fn := f.ptr(n, f.tnext), f.ptr(n, f.fnext)
+		if tn == nil || fn == nil || isStandIn[tn] || isStandIn[fn] || f.ptr(tn, f.fnext) != nil {
+			continue
+		}
+		after := f.ptr(fn, f.tnext)
+		if after == nil || code(tn) == 0 || code(tn) != code(fn) {
+			continue
+		}
+		b := reflect.New(f.node)
+		b.Elem().Set(reflect.NewAt(f.node, tn).Elem())
+		p := b.UnsafePointer()
+		*(*unsafe.Pointer)(unsafe.Add(p, f.fnext)) = after
+		*(*unsafe.Pointer)(unsafe.Add(n, f.tnext)) = p
+	}
+}
