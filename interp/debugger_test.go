@@ -236,7 +236,18 @@ func TestMurmur2(t *testing.T) {
 // function, on a line the loop never runs (the cell can reach it: every step
 // goes through yaegi's debugger).
 func BenchmarkDebuggerLoop(b *testing.B) {
-	const sum = "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\tif t < 0 {\n\t\tpanic(t)\n\t}\n\treturn t\n}"
+	benchDebugger(b, "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt += i\n\t}\n\tif t < 0 {\n\t\tpanic(t)\n\t}\n\treturn t\n}", "sum(100000)")
+}
+
+// BenchmarkDebuggerCalls is BenchmarkDebuggerLoop with an interpreted call
+// in the loop (10,000 iterations).
+func BenchmarkDebuggerCalls(b *testing.B) {
+	benchDebugger(b, "func sum(n int) int {\n\tt := 0\n\tfor i := 0; i < n; i++ {\n\t\tt = add(t, i)\n\t}\n\tif t < 0 {\n\t\tpanic(t)\n\t}\n\treturn t\n}\n\nfunc add(a, b int) int { return a + b }", "sum(10000)")
+}
+
+// benchDebugger runs call with the debugger off, on, on with a breakpoint
+// in another cell, and on with one on line 7 of sum's cell (never run).
+func benchDebugger(b *testing.B, sum, call string) {
 	for _, mode := range []string{"off", "on", "on-breakpoint", "on-breakpoint-in-func"} {
 		b.Run(mode, func(b *testing.B) {
 			s, err := NewSession(Options{})
@@ -261,7 +272,7 @@ func BenchmarkDebuggerLoop(b *testing.B) {
 			runs := s.debugger().debugRuns.Load()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := s.Execute(ctx, "sum(100000)", discard{}); err != nil {
+				if _, err := s.Execute(ctx, call, discard{}); err != nil {
 					b.Fatal(err)
 				}
 			}
