@@ -21,6 +21,7 @@ func init() {
 		"Python":        reflect.ValueOf(mech.Python),
 		"PythonVersion": reflect.ValueOf(mech.PythonVersion),
 		"RaceLoss":      reflect.ValueOf(mech.RaceLoss),
+		"Rates":         reflect.ValueOf(mech.Rates),
 		"Rel":           reflect.ValueOf(mech.Rel),
 		"Same":          reflect.ValueOf(mech.Same),
 		"Shipping":      reflect.ValueOf(mech.Shipping),

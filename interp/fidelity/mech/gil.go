@@ -277,7 +277,7 @@ func RaceLoss(o RaceOptions) Result {
 	n := float64(o.Runs * o.Rounds)
 	r := Result{Title: title, Python: PythonVersion()}
 	r.Rows = append(r.Rows,
-		Abs("share of runs that lose an update, no lock", float64(pyLost)/n, float64(goLost)/n, "rate", 0.15),
+		Rates("share of runs that lose an update, no lock", pyLost, int(n), goLost, int(n), 0.15),
 		Abs("share of runs that lose an update, Lock", float64(pyLocked)/float64(o.Runs), float64(goLocked)/float64(o.Runs), "rate", 0))
 	c := display.Bar(title, []string{"CPython, no lock", "GIL model, no lock", "CPython, Lock", "GIL model, Lock"},
 		[]float64{float64(pyLost) / n, float64(goLost) / n, float64(pyLocked) / float64(o.Runs), float64(goLocked) / float64(o.Runs)}, "share of runs")

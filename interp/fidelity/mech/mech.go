@@ -184,6 +184,23 @@ func Abs(metric string, py, model float64, unit string, tol float64) Row {
 	return Row{Metric: metric, CPython: py, Model: model, Unit: unit, Band: fmt.Sprintf("±%g", tol), OK: ok}
 }
 
+// Rates is a row comparing two rates counted over runs (pyHits of pyRuns
+// in CPython, modelHits of modelRuns in the model), judged within ±tol.
+// A gap past tol but within tol plus twice the standard error of the
+// difference is CAN'T TELL: that few runs cannot tell it from chance.
+func Rates(metric string, pyHits, pyRuns, modelHits, modelRuns int, tol float64) Row {
+	py, model := float64(pyHits)/float64(pyRuns), float64(modelHits)/float64(modelRuns)
+	r := Abs(metric, py, model, "rate", tol)
+	if !r.OK && pyRuns > 0 && modelRuns > 0 {
+		se := math.Sqrt(py*(1-py)/float64(pyRuns) + model*(1-model)/float64(modelRuns))
+		if math.Abs(model-py) <= tol+2*se {
+			r.CantTell = true
+			r.Note = fmt.Sprintf("the gap %.2f is within chance (±%.2f over %d and %d runs) of the band", model-py, 2*se, pyRuns, modelRuns)
+		}
+	}
+	return r
+}
+
 // Factor is a row judged by the model being within a factor f of CPython.
 func Factor(metric string, py, model float64, unit string, f float64) Row {
 	ok := py > 0 && model > 0 && model <= py*f && model >= py/f

@@ -30,6 +30,24 @@ func TestJudges(t *testing.T) {
 	}
 }
 
+// Rates: within the band holds; a gap the runs cannot tell from chance
+// can't tell; a clear gap fails.
+func TestRates(t *testing.T) {
+	for _, tc := range []struct {
+		py, model, runs int
+		ok, cant        bool
+	}{
+		{30, 22, 150, true, false},  // 0.20 against 0.15: in
+		{31, 8, 150, false, true},   // 0.21 against 0.05: 0.16 past, 2 SE = 0.08
+		{75, 15, 150, false, false}, // 0.50 against 0.10: 0.40, far past
+	} {
+		r := Rates("loss", tc.py, tc.runs, tc.model, tc.runs, 0.15)
+		if r.OK != tc.ok || r.CantTell != tc.cant {
+			t.Errorf("%d and %d of %d: OK %v, can't tell %v; want %v, %v (%s)", tc.py, tc.model, tc.runs, r.OK, r.CantTell, tc.ok, tc.cant, r.Note)
+		}
+	}
+}
+
 // Without CPython there is nothing to compare with: the result fails and
 // says why, it does not pass.
 func TestMissingPythonFails(t *testing.T) {
