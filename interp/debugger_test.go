@@ -624,9 +624,8 @@ func TestDebuggerInterruptStoppedGoroutine(t *testing.T) {
 // place after a back edge (walking the tree for a node with the same code
 // pointer) landed on another loop's nodes: it missed later iterations'
 // breakpoints and those after loops, and stepped through lines that did
-// not run (logged below). Loops with a post statement, a condition only, an if without
-// else last in the body (a back edge through the false branch), continue,
-// range, and nested loops.
+// not run (logged below). Loops with a post statement, a condition only,
+// an if without else last in the body, continue, range, and nested loops.
 func TestDebuggerLoops(t *testing.T) {
 	def := `func loops(n int) int {
 	s := 0
