@@ -49,6 +49,14 @@
 // model that is wrong by more than that fails, which the tests check
 // against broken models and made-up rounds.
 //
+// An oversubscribed machine (other programs keep every core busy) is the
+// one noise no round can average out: threads wait for a core, a woken
+// one comes late, a wait stretches. A fact about a CPython run that fails
+// while one busy thread got less than 0.8 of a core around that run
+// (FreeCore, measured by Python before and after) can't tell
+// (PyResult.Check, which every CPython judge goes through); a Go model's
+// fact about pace can say the same with OnACore and CoreShareOf.
+//
 // # CPython beside the Go model
 //
 // Python writes code to a temporary file and runs it with the python3 on

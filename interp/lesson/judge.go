@@ -117,13 +117,11 @@ func parallelSpeedup(name string, q Ratio, w *Watch, ideal float64, explain stri
 // value is goFig ÷ pyFig, in the band 1 ± tol (0.15 for CPU-bound ratios,
 // 0.02 for sleep-based times). With CPython not run (py skipped) it shows
 // what the repository keeps instead (see Kept) and records nothing; a
-// failed CPython run is a failed fact.
+// failed CPython run is a failed fact. As every fact about a CPython run
+// (PyResult.Check), it can't tell when it fails on an oversubscribed
+// machine.
 func Agree(name string, goFig float64, py PyResult, key string, tol float64, explain string) Check {
-	c := Check{Name: name, Value: goFig / py.Get(key), Lo: 1 - tol, Hi: 1 + tol, Unit: "×", Explain: explain}
-	if py.Err != nil {
-		c.Explain = "the CPython run failed: " + py.Err.Error()
-	}
-	return c
+	return py.Check(Check{Name: name, Value: goFig / py.Get(key), Lo: 1 - tol, Hi: 1 + tol, Unit: "×", Explain: explain})
 }
 
 // AgreeFact shows Agree's verdict, or, without python3, the figure the

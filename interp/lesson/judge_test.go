@@ -2,6 +2,7 @@ package lesson
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,34 @@ func TestAgreeParallelCountsGosSerialCores(t *testing.T) {
 	goQ.BaseCoreShare = 1.38
 	if c := agreeParallel("pools agree", goQ, py, "speedups", fixedWatch(1.93, 1.93), 0.15, ""); c.State() != StateHolds {
 		t.Errorf("serial on 1.38 cores: %s, want holds", c.verdict())
+	}
+}
+
+// OnACore: a failing fact can't tell when its run got less than 0.8 of a
+// core; one that holds, or a run with a core, is left alone. CPython
+// checks take the share measured around their run.
+func TestOnACore(t *testing.T) {
+	fails := Check{Name: "f", Value: 0.7, Lo: 1.4, Hi: 8}
+	holds := Check{Name: "h", Value: 5, Lo: 1.4, Hi: 8}
+	if c := OnACore(0.6, fails); c.State() != StateCantTell || !strings.Contains(c.verdict(), "oversubscribed") {
+		t.Errorf("starved failing fact: %s", c.verdict())
+	}
+	if c := OnACore(0.95, fails); c.State() != StateFails {
+		t.Errorf("failing fact on a core: %s", c.verdict())
+	}
+	if c := OnACore(0.6, holds); c.State() != StateHolds {
+		t.Errorf("holding fact: %s", c.verdict())
+	}
+	if c := OnACore(math.NaN(), fails); c.State() != StateFails {
+		t.Errorf("unknown share: %s", c.verdict())
+	}
+	if c := (PyResult{FreeCore: 0.6}).Check(fails); c.State() != StateCantTell {
+		t.Errorf("CPython run on an oversubscribed machine: %s", c.verdict())
+	}
+	if c := (PyResult{FreeCore: 0.6, Err: errors.New("boom")}).Check(fails); c.State() != StateFails {
+		t.Errorf("a failed CPython run fails whatever the machine: %s", c.verdict())
+	}
+	if f := FreeCore(); !(f > 0 && f <= 1) {
+		t.Errorf("FreeCore = %v, want in (0, 1]", f)
 	}
 }

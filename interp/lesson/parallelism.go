@@ -128,3 +128,44 @@ func (w *Watch) String() string {
 	}
 	return fmt.Sprintf("while this ran, %d CPU-bound tasks could go %.1f× to %.1f× faster side by side than one after the other (the machine's cores are shared)", w.k, lo, hi)
 }
+
+// CoreShareOf runs f and returns the share of a core this process used
+// meanwhile: its CPU time (all threads) ÷ the wall time. For code that
+// keeps one thread busy at a time (GIL threads, a serial loop) it is about
+// 1 when the machine has a core to spare and less when other programs
+// take turns on the cores. NaN where CPU time cannot be read.
+func CoreShareOf(f func()) float64 {
+	c0, t0 := processCPU(), time.Now()
+	f()
+	c1, wall := processCPU(), time.Since(t0)
+	if c0 < 0 || c1 < 0 || wall <= 0 {
+		return math.NaN()
+	}
+	return float64(c1-c0) / float64(wall)
+}
+
+// FreeCore returns the share of a core one busy thread gets right now
+// (CoreShareOf a 30 ms spin, at most 1): about 1 when a core is free, 2/3
+// when two other programs keep both cores of a 2-core machine busy. A
+// thread woken from a sleep then waits for a core, which changes who wins
+// a race and how often a GIL changes hands.
+func FreeCore() float64 {
+	return math.Min(1, CoreShareOf(func() {
+		for end := time.Now().Add(30 * time.Millisecond); time.Now().Before(end); {
+			spin(1 << 12)
+		}
+	}))
+}
+
+// OnACore returns c, unless c fails while the run it judges got less than
+// 0.8 of a core (share, from CoreShareOf, FreeCore or Runs.CoreShare):
+// then the machine was oversubscribed, which can make a fact about
+// threads fail that holds on the same machine when it has a core to
+// spare, and c can't tell. A fact that holds, or already can't tell, is
+// returned as it is, as is any fact when share is unknown (0 or NaN).
+func OnACore(share float64, c Check) Check {
+	if c.CantTell == "" && !c.Holds() && !math.IsNaN(c.Value) && share > 0 && share < starved {
+		c.CantTell = fmt.Sprintf("the machine is oversubscribed: a busy thread got %.2f of a core", share)
+	}
+	return c
+}

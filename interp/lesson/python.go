@@ -42,6 +42,11 @@ type PyResult struct {
 	Output  []string           // the lines printed before it (log lines)
 	Stderr  string             // what the run wrote to stderr
 	Elapsed time.Duration      // wall time of the whole run, start-up included
+	// FreeCore is the share of a core one thread got just before and just
+	// after the run, the lower of the two (FreeCore): below 0.8 the
+	// machine was oversubscribed, and a CPython figure that makes a fact
+	// fail may be the machine's doing (Check). 0 or NaN when not measured.
+	FreeCore float64
 }
 
 // Python runs code with CPython (see the package doc) and returns what it
@@ -58,7 +63,15 @@ func PythonOpts(o PyOptions, code string, args ...any) PyResult {
 	if o.Progress != "" && findPython(o.Command) != "" {
 		stop = showProgress(o.Progress, o.Expect)
 	}
+	before := math.NaN()
+	if findPython(o.Command) != "" {
+		before = FreeCore()
+	}
 	r := runPython(o, code, args...)
+	r.FreeCore = math.NaN()
+	if !r.Skipped {
+		r.FreeCore = math.Min(before, FreeCore())
+	}
 	if stop != nil {
 		stop()
 	}
@@ -252,15 +265,19 @@ func (r PyResult) FactIn(name string, value, lo, hi float64, unit, explain strin
 	display.Show(r.Check(Check{Name: name, Value: value, Lo: lo, Hi: hi, Unit: unit, Explain: explain}))
 }
 
-// Check returns c as a fact about this run: unchanged when the run
-// succeeded, failing with the run's error when it failed (its value NaN).
+// Check returns c as a fact about this run: failing with the run's error
+// when it failed (its value NaN); when it succeeded, c, unless c fails
+// while the machine was oversubscribed around the run (OnACore with
+// FreeCore): CPython's threads and processes then waited for a core, and
+// the fact can't tell.
 func (r PyResult) Check(c Check) Check {
 	if r.Err != nil {
 		c.Value = math.NaN()
 		c.CantTell = ""
 		c.Explain = "The CPython run failed: " + r.Err.Error()
+		return c
 	}
-	return c
+	return OnACore(r.FreeCore, c)
 }
 
 // Show displays checks about this run (see Check); without python3 it
