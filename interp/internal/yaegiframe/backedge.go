@@ -112,9 +112,17 @@ var fields = sync.OnceValue(func() (f nodeFields) {
 			return nodeFields{}
 		}
 	}
-	// The kind's name, through its String method (funcType, fileStmt).
+	// The kind's name (funcType, fileStmt), through its String method,
+	// once per kind: the walks ask for every node's.
+	var names sync.Map // uint -> string
 	f.kindName = func(p unsafe.Pointer) string {
-		return fmt.Sprint(reflect.NewAt(kt, unsafe.Add(p, f.k)).Elem().Interface())
+		k := *(*uint)(unsafe.Add(p, f.k))
+		if s, ok := names.Load(k); ok {
+			return s.(string)
+		}
+		s := fmt.Sprint(reflect.NewAt(kt, unsafe.Add(p, f.k)).Elem().Interface())
+		names.Store(k, s)
+		return s
 	}
 	name := func(fn any) (uintptr, string) {
 		pc := reflect.ValueOf(fn).Pointer()
@@ -149,6 +157,8 @@ func (f *nodeFields) children(n unsafe.Pointer) []unsafe.Pointer {
 
 // trampoline is how Go lays out setExec's trampoline closure: its code
 // pointer, then the node it captured (by value: it is never reassigned).
+// yaegi's debugger only compares a stand-in's code pointer; were the
+// closure called, it would run the head's code.
 type trampoline struct {
 	pc   uintptr
 	head unsafe.Pointer
