@@ -449,15 +449,18 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	s.state.Lock() // (the cell's code runs without it)
 	globals := s.globalSlots()
 	d.mu.Lock()
-	// Loops run ~40× faster under yaegi's debugger once their back edges
-	// are linked (yaegiframe.LinkBackEdges): this file's, and those of the
-	// kept files whose funcs it may call. Under the state lock, where yaegi
-	// is not compiling; once per program.
+	// Loops run ~30× faster under yaegi's debugger once their back edges
+	// are linked (yaegiframe.LinkBackEdges), and a file whose funcs name an
+	// imported type in their signatures takes breakpoints once those type
+	// nodes lose their position (yaegiframe.HideUngenerated): this file,
+	// and the kept files whose funcs it may call. Under the state lock,
+	// where yaegi is not compiling; once per program.
 	link := func(p *yaegi.Program) {
 		if linkBackEdges && !d.linked[p] {
 			d.linked[p] = true
 			yaegiframe.LinkBackEdges(p)
 			yaegiframe.HideCalls(p, mark, "Tick")
+			yaegiframe.HideUngenerated(p)
 		}
 	}
 	link(prog)

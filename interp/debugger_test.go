@@ -778,3 +778,56 @@ func TestDebuggerInterruptRunningLoop(t *testing.T) {
 		t.Fatalf("after: %v %v", b, err)
 	}
 }
+
+// A breakpoint in a func whose signature names an imported type (a
+// *sync.WaitGroup, a time.Duration) stops: yaegi's SetBreakpoints made code
+// for every node with a position and crashed on such a type's nodes, and
+// the whole file took no breakpoint (yaegiframe.HideUngenerated).
+func TestDebuggerImportedTypeInSignature(t *testing.T) {
+	for _, def := range []string{
+		"func worker(wg *sync.WaitGroup, out *int) {\n\tdefer wg.Done()\n\t*out = 42\n}",
+		"func worker(d time.Duration, out *int) {\n\t_ = d\n\t*out = 42\n}",
+	} {
+		s, err := NewSession(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if _, err := s.Execute(ctx, "import (\n\t\"sync\"\n\t\"time\"\n)", discard{}); err != nil {
+			t.Fatal(err)
+		}
+		c := newDAP(t, s)
+		c.ok("initialize", nil)
+		if _, err := s.Execute(ctx, def, discard{}); err != nil {
+			t.Fatal(err)
+		}
+		c.breakpoints(def, 3)
+		call := "var wg sync.WaitGroup\nres := 0\nwg.Add(1)\nworker(&wg, &res)\nres"
+		if strings.Contains(def, "time.Duration") {
+			call = "res := 0\nworker(time.Second, &res)\nres"
+		}
+		done := make(chan string, 1)
+		go func() {
+			b, err := s.Execute(ctx, call, discard{})
+			if err != nil {
+				t.Error(err)
+			}
+			text, _ := b.Data["text/plain"].(string)
+			done <- text
+		}()
+		stop := c.event("stopped")
+		top := c.ok("stackTrace", map[string]any{"threadId": stop["threadId"]})["stackFrames"].([]any)[0].(map[string]any)
+		if top["name"] != "worker" || top["line"] != 3.0 {
+			t.Errorf("%s: stopped at %v", def, top)
+		}
+		c.ok("continue", map[string]any{"threadId": stop["threadId"]})
+		select {
+		case out := <-done:
+			if out != "42" {
+				t.Errorf("%s: cell gave %q", def, out)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: the cell did not end", def)
+		}
+	}
+}

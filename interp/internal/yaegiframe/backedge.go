@@ -61,7 +61,7 @@ type nodeFields struct {
 	ok                                            bool
 	node, debug                                   reflect.Type // yaegi's node and nodeDebugData
 	child, anc, start, tnext, fnext, exec, dbg, k uintptr
-	pos, ident                                    uintptr
+	pos, ident, gen                               uintptr
 	kindName                                      func(p unsafe.Pointer) string
 	pcT, pcF                                      uintptr
 }
@@ -80,7 +80,7 @@ var fields = sync.OnceValue(func() (f nodeFields) {
 		return sf.Offset, sf.Type, true
 	}
 	var t reflect.Type
-	var oks [10]bool
+	var oks [11]bool
 	f.child, t, oks[0] = get("child", reflect.Slice)
 	if oks[0] && t.Elem() != root.Type {
 		oks[0] = false
@@ -107,6 +107,7 @@ var fields = sync.OnceValue(func() (f nodeFields) {
 		oks[8] = false
 	}
 	f.ident, _, oks[9] = get("ident", reflect.String)
+	f.gen, _, oks[10] = get("gen", reflect.Func)
 	for _, o := range oks {
 		if !o {
 			return nodeFields{}
@@ -402,4 +403,42 @@ func (l *linker) exits(isStandIn map[unsafe.Pointer]bool) {
 		*(*unsafe.Pointer)(unsafe.Add(p, f.fnext)) = after
 		*(*unsafe.Pointer)(unsafe.Add(n, f.tnext)) = p
 	}
+}
+
+// HideUngenerated takes the position off the nodes of prog for which
+// yaegi has no code and cannot make any (no exec, no generator: a type
+// written in a signature, such as time.Duration or *sync.WaitGroup).
+// yaegi's SetBreakpoints makes code for every node with a position and
+// crashed on them, so a file declaring
+//
+//	func worker(wg *sync.WaitGroup) { ... }
+//
+// took no breakpoint at all. Those nodes never run, so nothing else
+// changes. It reports how many nodes it changed; call it where yaegi is
+// not compiling.
+func HideUngenerated(prog *yaegi.Program) int {
+	f := fields()
+	if !f.ok || prog == nil {
+		return 0
+	}
+	root := unsafe.Pointer(reflect.ValueOf(prog).Elem().FieldByName("root").Pointer())
+	hidden := 0
+	seen := map[unsafe.Pointer]bool{}
+	var walk func(n unsafe.Pointer)
+	walk = func(n unsafe.Pointer) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		pos := (*token.Pos)(unsafe.Add(n, f.pos))
+		if *pos != token.NoPos && f.ptr(n, f.exec) == nil && f.ptr(n, f.gen) == nil {
+			*pos = token.NoPos
+			hidden++
+		}
+		for _, c := range f.children(n) {
+			walk(c)
+		}
+	}
+	walk(root)
+	return hidden
 }
