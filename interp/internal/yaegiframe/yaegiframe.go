@@ -8,6 +8,9 @@
 //	slot, ok := syms.GlobalVar("x") // a package-level variable's frame slot
 //	g, ok := yaegiframe.NewRoutine(dbg, id) // the debugger's goroutines (debug.go)
 //	yaegiframe.SetClosureRoutine(i, fn, g, false)
+//	yaegiframe.LinkBackEdges(prog)          // loops under the debugger (backedge.go)
+//	yaegiframe.HideCalls(prog, "ǂ", "Tick") // checkpoints the debugger passes over
+//	yaegiframe.HideUngenerated(prog)        // type nodes SetBreakpoints crashed on
 //
 // When a field is missing or of another kind (another version of yaegi),
 // each function does nothing or reports false, and the Found functions,
