@@ -156,6 +156,30 @@ func (f *nodeFields) children(n unsafe.Pointer) []unsafe.Pointer {
 	return *(*[]unsafe.Pointer)(unsafe.Add(n, f.child))
 }
 
+// rootOf returns the root node of prog's syntax tree (nil if none).
+func rootOf(prog *yaegi.Program) unsafe.Pointer {
+	return unsafe.Pointer(reflect.ValueOf(prog).Elem().FieldByName("root").Pointer())
+}
+
+// walk visits the tree under root once per node, parents first; visit
+// returns whether to go on into the node's children.
+func (f *nodeFields) walk(root unsafe.Pointer, visit func(n unsafe.Pointer) bool) {
+	seen := map[unsafe.Pointer]bool{}
+	var walk func(n unsafe.Pointer)
+	walk = func(n unsafe.Pointer) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		if visit(n) {
+			for _, c := range f.children(n) {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
+}
+
 // trampoline is how Go lays out setExec's trampoline closure: its code
 // pointer, then the node it captured (by value: it is never reassigned).
 // yaegi's debugger only compares a stand-in's code pointer; were the
@@ -176,8 +200,7 @@ func LinkBackEdges(prog *yaegi.Program) int {
 	if !f.ok || prog == nil {
 		return 0
 	}
-	rv := reflect.ValueOf(prog).Elem().FieldByName("root")
-	root := unsafe.Pointer(rv.Pointer())
+	root := rootOf(prog)
 	if root == nil {
 		return 0
 	}
@@ -190,13 +213,7 @@ func LinkBackEdges(prog *yaegi.Program) int {
 	if f.kindName(root) != "fileStmt" {
 		l.entry(f.ptr(root, f.start))
 	}
-	seen := map[unsafe.Pointer]bool{}
-	var walk func(n unsafe.Pointer)
-	walk = func(n unsafe.Pointer) {
-		if n == nil || seen[n] {
-			return
-		}
-		seen[n] = true
+	f.walk(root, func(n unsafe.Pointer) bool {
 		if f.kindName(n) == "funcType" {
 			if anc := f.ptr(n, f.anc); anc != nil {
 				if ch := f.children(anc); len(ch) == 4 && ch[3] != nil {
@@ -204,11 +221,8 @@ func LinkBackEdges(prog *yaegi.Program) int {
 				}
 			}
 		}
-		for _, c := range f.children(n) {
-			walk(c)
-		}
-	}
-	walk(root)
+		return true
+	})
 	return l.link()
 }
 
@@ -335,35 +349,31 @@ func HideCalls(prog *yaegi.Program, pkg, name string) int {
 	if !f.ok || prog == nil {
 		return 0
 	}
-	root := unsafe.Pointer(reflect.ValueOf(prog).Elem().FieldByName("root").Pointer())
 	ident := func(n unsafe.Pointer) string { return *(*string)(unsafe.Add(n, f.ident)) }
-	var clear func(n unsafe.Pointer)
-	clear = func(n unsafe.Pointer) {
-		*(*token.Pos)(unsafe.Add(n, f.pos)) = token.NoPos
-		for _, c := range f.children(n) {
-			clear(c)
+	isCheckpoint := func(n unsafe.Pointer) bool {
+		ch := f.children(n)
+		if f.kindName(n) != "exprStmt" || len(ch) != 1 || f.kindName(ch[0]) != "callExpr" {
+			return false
 		}
+		call := f.children(ch[0])
+		if len(call) != 1 || f.kindName(call[0]) != "selectorExpr" {
+			return false
+		}
+		sel := f.children(call[0])
+		return len(sel) == 2 && ident(sel[0]) == pkg && ident(sel[1]) == name
 	}
 	hidden := 0
-	var walk func(n unsafe.Pointer)
-	walk = func(n unsafe.Pointer) {
-		if n == nil {
-			return
+	f.walk(rootOf(prog), func(n unsafe.Pointer) bool {
+		if !isCheckpoint(n) {
+			return true
 		}
-		if ch := f.children(n); f.kindName(n) == "exprStmt" && len(ch) == 1 && f.kindName(ch[0]) == "callExpr" {
-			if call := f.children(ch[0]); len(call) == 1 && f.kindName(call[0]) == "selectorExpr" {
-				if sel := f.children(call[0]); len(sel) == 2 && ident(sel[0]) == pkg && ident(sel[1]) == name {
-					clear(n)
-					hidden++
-					return
-				}
-			}
-		}
-		for _, c := range f.children(n) {
-			walk(c)
-		}
-	}
-	walk(root)
+		f.walk(n, func(m unsafe.Pointer) bool {
+			*(*token.Pos)(unsafe.Add(m, f.pos)) = token.NoPos
+			return true
+		})
+		hidden++
+		return false
+	})
 	return hidden
 }
 
@@ -421,24 +431,14 @@ func HideUngenerated(prog *yaegi.Program) int {
 	if !f.ok || prog == nil {
 		return 0
 	}
-	root := unsafe.Pointer(reflect.ValueOf(prog).Elem().FieldByName("root").Pointer())
 	hidden := 0
-	seen := map[unsafe.Pointer]bool{}
-	var walk func(n unsafe.Pointer)
-	walk = func(n unsafe.Pointer) {
-		if n == nil || seen[n] {
-			return
-		}
-		seen[n] = true
+	f.walk(rootOf(prog), func(n unsafe.Pointer) bool {
 		pos := (*token.Pos)(unsafe.Add(n, f.pos))
 		if *pos != token.NoPos && f.ptr(n, f.exec) == nil && f.ptr(n, f.gen) == nil {
 			*pos = token.NoPos
 			hidden++
 		}
-		for _, c := range f.children(n) {
-			walk(c)
-		}
-	}
-	walk(root)
+		return true
+	})
 	return hidden
 }
