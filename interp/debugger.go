@@ -79,7 +79,7 @@ func (s *Session) debugger() *debugState {
 		sources:    map[string]string{},
 		bps:        map[string][]int{},
 		progs:      map[int]*yaegi.Program{},
-		linked:     map[*yaegi.Program]bool{},
+		prepared:   map[*yaegi.Program]bool{},
 		armed:      map[int]bool{},
 		paths:      map[*cellSrc]string{},
 		refs:       map[int]varRef{},
@@ -231,9 +231,9 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res r
 			for _, p := range d.progs {
 				kept[p] = true
 			}
-			for p := range d.linked {
+			for p := range d.prepared {
 				if !kept[p] {
-					delete(d.linked, p)
+					delete(d.prepared, p)
 				}
 			}
 			d.pruned = len(d.progs)
@@ -383,21 +383,21 @@ type debugState struct {
 	seq           atomic.Int64
 	prefix        string // tmpFilePrefix
 
-	mu      sync.Mutex
-	events  func(json.RawMessage)
-	sources map[string]string         // path -> code, from dumpCell
-	bps     map[string][]int          // path -> breakpoint lines
-	progs   map[int]*yaegi.Program    // declaration file id -> its program
-	linked  map[*yaegi.Program]bool   // programs whose back edges are linked (execute)
-	lines   map[int]map[int]lineOwner // file id -> yaegi line -> cell line (see lineMap)
-	bpLines map[int][]int             // file id -> its yaegi lines with a breakpoint (bpInLocked)
-	armed   map[int]bool              // file ids that have breakpoints set
-	paths   map[*cellSrc]string       // a cell's file path (the hash of its code)
-	run     *debugRun                 // the file running under the debugger, or nil
-	refs    map[int]varRef            // variablesReference -> what it expands
-	frames  map[int]*yaegi.DebugFrame // frame id -> frame, while stopped
-	nextRef int
-	globals map[string]int // user name -> global frame slot, as of the last cell
+	mu       sync.Mutex
+	events   func(json.RawMessage)
+	sources  map[string]string         // path -> code, from dumpCell
+	bps      map[string][]int          // path -> breakpoint lines
+	progs    map[int]*yaegi.Program    // declaration file id -> its program
+	prepared map[*yaegi.Program]bool   // programs made ready for the debugger (execute)
+	lines    map[int]map[int]lineOwner // file id -> yaegi line -> cell line (see lineMap)
+	bpLines  map[int][]int             // file id -> its yaegi lines with a breakpoint (bpInLocked)
+	armed    map[int]bool              // file ids that have breakpoints set
+	paths    map[*cellSrc]string       // a cell's file path (the hash of its code)
+	run      *debugRun                 // the file running under the debugger, or nil
+	refs     map[int]varRef            // variablesReference -> what it expands
+	frames   map[int]*yaegi.DebugFrame // frame id -> frame, while stopped
+	nextRef  int
+	globals  map[string]int // user name -> global frame slot, as of the last cell
 	// threads: the live goroutines cells started under the debugger, by
 	// thread id (ids are the session's, so that they differ across runs).
 	threads    map[int]*debugThread
@@ -407,7 +407,7 @@ type debugState struct {
 }
 
 // linkBackEdges is off only in a test that compares stepping with and
-// without yaegiframe.LinkBackEdges.
+// without yaegiframe.LinkBackEdges and HideCalls.
 var linkBackEdges = true
 
 // A debugRun is one file running under yaegi's Debug.
@@ -455,21 +455,22 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	// nodes lose their position (yaegiframe.HideUngenerated): this file,
 	// and the kept files whose funcs it may call. Under the state lock,
 	// where yaegi is not compiling; once per program.
-	link := func(p *yaegi.Program) {
-		if linkBackEdges && !d.linked[p] {
-			d.linked[p] = true
+	prepare := func(p *yaegi.Program) {
+		if d.prepared[p] {
+			return
+		}
+		d.prepared[p] = true
+		if linkBackEdges {
 			yaegiframe.LinkBackEdges(p)
 			yaegiframe.HideCalls(p, mark, "Tick")
-			yaegiframe.HideUngenerated(p)
 		}
+		yaegiframe.HideUngenerated(p)
 	}
-	link(prog)
+	prepare(prog)
 	for _, p := range d.progs {
-		link(p)
+		prepare(p)
 	}
-	d.mu.Unlock()
 	s.state.Unlock()
-	d.mu.Lock()
 	d.globals = globals
 	d.run = run
 	run.dbg = s.i.Debug(context.Background(), prog, run.event, &yaegi.DebugOptions{GoRoutineStartAt1: true})
