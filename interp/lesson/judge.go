@@ -221,12 +221,18 @@ func agreeRates(name string, goHits, goRuns int, py PyResult, hitsKey, runsKey s
 	c := py.Check(Check{Name: name, Value: g - p, Lo: -tol, Hi: tol, Unit: "",
 		Explain: explain, Spread: fmt.Sprintf("Go %d/%d, CPython %.0f/%.0f", goHits, goRuns, py.Get(hitsKey), pr)})
 	if py.Err == nil && !c.Holds() && goRuns > 0 && pr > 0 {
-		se := math.Sqrt(g*(1-g)/float64(goRuns) + p*(1-p)/pr)
-		if math.Abs(g-p) <= tol+2*se {
-			c.CantTell = fmt.Sprintf("too few runs: the gap %.2f is within chance (±%.2f) of the band", g-p, 2*se)
+		if noise := RateGapNoise(g, goRuns, p, int(pr)); math.Abs(g-p) <= tol+noise {
+			c.CantTell = fmt.Sprintf("too few runs: the gap %.2f is within chance (±%.2f) of the band", g-p, noise)
 		}
 	}
 	return c
+}
+
+// RateGapNoise is how far apart two rates counted over runs (a of aRuns,
+// b of bRuns) can be by chance: twice the standard error of their
+// difference. A gap past a band by less than this can't tell.
+func RateGapNoise(a float64, aRuns int, b float64, bRuns int) float64 {
+	return 2 * math.Sqrt(a*(1-a)/float64(aRuns)+b*(1-b)/float64(bRuns))
 }
 
 // RateIn judges a rate counted over runs (hits of runs, shown in %)

@@ -38,6 +38,7 @@ func init() {
 		"Published":           reflect.ValueOf(lesson.Published),
 		"Python":              reflect.ValueOf(lesson.Python),
 		"PythonOpts":          reflect.ValueOf(lesson.PythonOpts),
+		"RateGapNoise":        reflect.ValueOf(lesson.RateGapNoise),
 		"RateIn":              reflect.ValueOf(lesson.RateIn),
 		"RatioOf":             reflect.ValueOf(lesson.RatioOf),
 		"Seconds":             reflect.ValueOf(lesson.Seconds),

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/interp/display"
+	"github.com/gokernel/gokernel/interp/lesson"
 	"github.com/gokernel/gokernel/kernel/mime"
 )
 
@@ -192,10 +193,9 @@ func Rates(metric string, pyHits, pyRuns, modelHits, modelRuns int, tol float64)
 	py, model := float64(pyHits)/float64(pyRuns), float64(modelHits)/float64(modelRuns)
 	r := Abs(metric, py, model, "rate", tol)
 	if !r.OK && pyRuns > 0 && modelRuns > 0 {
-		se := math.Sqrt(py*(1-py)/float64(pyRuns) + model*(1-model)/float64(modelRuns))
-		if math.Abs(model-py) <= tol+2*se {
+		if noise := lesson.RateGapNoise(py, pyRuns, model, modelRuns); math.Abs(model-py) <= tol+noise {
 			r.CantTell = true
-			r.Note = fmt.Sprintf("the gap %.2f is within chance (±%.2f over %d and %d runs) of the band", model-py, 2*se, pyRuns, modelRuns)
+			r.Note = fmt.Sprintf("the gap %.2f is within chance (±%.2f over %d and %d runs) of the band", model-py, noise, pyRuns, modelRuns)
 		}
 	}
 	return r
