@@ -29,6 +29,30 @@ func newDAP(t *testing.T, s *Session) *dapClient {
 	return &dapClient{t: t, s: s, events: make(chan map[string]any, 100)}
 }
 
+// debugSession returns a new session that has run cells (before the
+// debugger is on) and a client that has sent initialize (it is on).
+func debugSession(t *testing.T, cells ...string) (*Session, *dapClient) {
+	t.Helper()
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range cells {
+		mustRun(t, s, code)
+	}
+	c := newDAP(t, s)
+	c.ok("initialize", nil)
+	return s, c
+}
+
+// mustRun runs a cell that must succeed.
+func mustRun(t *testing.T, s *Session, code string) {
+	t.Helper()
+	if _, err := s.Execute(context.Background(), code, discard{}); err != nil {
+		t.Fatalf("%q: %v", code, err)
+	}
+}
+
 func (c *dapClient) req(cmd string, args any) map[string]any {
 	c.t.Helper()
 	c.seq++
@@ -181,12 +205,7 @@ func TestDebuggerBreakpointInEarlierCell(t *testing.T) {
 }
 
 func TestDebuggerInterruptWhileStopped(t *testing.T) {
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newDAP(t, s)
-	c.ok("initialize", nil)
+	s, c := debugSession(t)
 	code := "y := 1\ny++\ny++"
 	path := c.breakpoints(code, 2)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -287,16 +306,8 @@ func benchDebugger(b *testing.B, sum, call string) {
 // breakpoint, continues, and is interrupted cleanly while stopped; one made
 // while no cell ran under the debugger can be called under it.
 func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := debugSession(t, "early := func() int { return 1 }")
 	ctx := context.Background()
-	if _, err := s.Execute(ctx, "early := func() int { return 1 }", discard{}); err != nil {
-		t.Fatal(err)
-	}
-	c := newDAP(t, s)
-	c.ok("initialize", nil)
 	code := "var h func() int\nh = func() int {\n\tq := 5\n\treturn q + 1\n}"
 	c.breakpoints(code, 4)
 	if _, err := s.Execute(ctx, code, discard{}); err != nil {
@@ -342,13 +353,8 @@ func TestDebuggerFuncLiteralFromEarlierCell(t *testing.T) {
 // func values stored in variables, and calls of func values of unknown
 // origin.
 func TestDebuggerReach(t *testing.T) {
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := debugSession(t)
 	ctx := context.Background()
-	c := newDAP(t, s)
-	c.ok("initialize", nil)
 	cells := []string{
 		/*0*/ "func leaf(n int) int {\n\tn++\n\treturn n\n}",
 		/*1*/ "func mid(n int) int { return leaf(n) * 2 }\nfunc other(n int) int { return n }",
@@ -434,13 +440,8 @@ func TestDebuggerReach(t *testing.T) {
 // statement's place (or its GIL thread's name), has its own stack, and is
 // continued alone.
 func TestDebuggerGoroutineThreads(t *testing.T) {
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := debugSession(t)
 	ctx := context.Background()
-	c := newDAP(t, s)
-	c.ok("initialize", nil)
 	code := "import \"github.com/gokernel/gokernel/interp/gil\"\nvar wg sync.WaitGroup\nfor i := 0; i < 2; i++ {\n\twg.Add(1)\n\tgo func(k int) {\n\t\tdefer wg.Done()\n\t\tv := k * 10\n\t\t_ = v\n\t}(i)\n}\nwg.Wait()\nm := gil.New(gil.Options{})\nfunc() {\n\tth := m.Thread(\"worker\", func() {\n\t\tw := 5\n\t\t_ = w\n\t})\n\tth.Start()\n\tth.Join()\n}()\n_ = m"
 	c.breakpoints(code, 7, 15)
 	done := make(chan error, 1)
@@ -582,12 +583,7 @@ func TestDebuggerClosureMadeWithoutDebugger(t *testing.T) {
 // An interrupt while a goroutine is stopped ends the cell; the next cell's
 // goroutines stop and continue as before.
 func TestDebuggerInterruptStoppedGoroutine(t *testing.T) {
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newDAP(t, s)
-	c.ok("initialize", nil)
+	s, c := debugSession(t)
 	code := "done := make(chan int)\ngo func() {\n\tv := 1\n\tdone <- v\n}()\n<-done"
 	c.breakpoints(code, 4)
 	for round := 0; round < 2; round++ {
@@ -658,16 +654,9 @@ func TestDebuggerLoops(t *testing.T) {
 		old := linkBackEdges
 		linkBackEdges = link
 		defer func() { linkBackEdges = old }()
-		s, err := NewSession(Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, c := debugSession(t)
 		ctx := context.Background()
-		c := newDAP(t, s)
-		c.ok("initialize", nil)
-		if _, err := s.Execute(ctx, def, discard{}); err != nil {
-			t.Fatal(err)
-		}
+		mustRun(t, s, def)
 		c.breakpoints(def, bps...)
 		done := make(chan string, 1)
 		go func() {
@@ -746,16 +735,9 @@ func TestDebuggerLoops(t *testing.T) {
 // An interrupt ends a loop running (not stopped) under the debugger, with
 // the loop's line, and the session goes on.
 func TestDebuggerInterruptRunningLoop(t *testing.T) {
-	s, err := NewSession(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newDAP(t, s)
-	c.ok("initialize", nil)
+	s, c := debugSession(t)
 	def := "func spin(n int) int {\n\ts := 0\n\tfor {\n\t\ts += n\n\t}\n\treturn s\n}"
-	if _, err := s.Execute(context.Background(), def, discard{}); err != nil {
-		t.Fatal(err)
-	}
+	mustRun(t, s, def)
 	c.breakpoints(def, 6) // never reached: the cell runs under the debugger all the same
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -788,19 +770,9 @@ func TestDebuggerImportedTypeInSignature(t *testing.T) {
 		"func worker(wg *sync.WaitGroup, out *int) {\n\tdefer wg.Done()\n\t*out = 42\n}",
 		"func worker(d time.Duration, out *int) {\n\t_ = d\n\t*out = 42\n}",
 	} {
-		s, err := NewSession(Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, c := debugSession(t, "import (\n\t\"sync\"\n\t\"time\"\n)")
 		ctx := context.Background()
-		if _, err := s.Execute(ctx, "import (\n\t\"sync\"\n\t\"time\"\n)", discard{}); err != nil {
-			t.Fatal(err)
-		}
-		c := newDAP(t, s)
-		c.ok("initialize", nil)
-		if _, err := s.Execute(ctx, def, discard{}); err != nil {
-			t.Fatal(err)
-		}
+		mustRun(t, s, def)
 		c.breakpoints(def, 3)
 		call := "var wg sync.WaitGroup\nres := 0\nwg.Add(1)\nworker(&wg, &res)\nres"
 		if strings.Contains(def, "time.Duration") {
