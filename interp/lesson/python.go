@@ -60,11 +60,11 @@ func Python(code string, args ...any) PyResult {
 // PythonOpts is Python with options.
 func PythonOpts(o PyOptions, code string, args ...any) PyResult {
 	var stop func()
-	if o.Progress != "" && findPython(o.Command) != "" {
-		stop = showProgress(o.Progress, o.Expect)
-	}
 	before := math.NaN()
 	if findPython(o.Command) != "" {
+		if o.Progress != "" {
+			stop = showProgress(o.Progress, o.Expect)
+		}
 		before = FreeCore()
 	}
 	r := runPython(o, code, args...)
