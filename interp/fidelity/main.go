@@ -95,7 +95,7 @@ func main() {
 	}{
 		{"cpu2", cpu2SumSquares}, {"countdown", cpu2Countdown}, {"cpu_io", cpuIO}, {"primes4", primes4},
 		{"slices", slices}, {"convoy", convoy}, {"io", ioSlowdown}, {"delay", delay}, {"http", httpIO},
-		{"race", race}, {"race_log", raceLog}, {"processes", processes}, {"start", startMethods},
+		{"race", race}, {"race_log", raceLog}, {"race_fast", raceFast}, {"processes", processes}, {"start", startMethods},
 		{"pool", poolTiny}, {"breakeven", breakeven}, {"shipping", shipping},
 	}
 	want := map[string]bool{}

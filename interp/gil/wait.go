@@ -59,7 +59,11 @@ func (w *waiter) await(d time.Duration, stop <-chan struct{}) (signalled, interr
 				return false, false
 			}
 			// an interrupt is seen within futex.MaxWait even with a long interval
-			futex.Wait(&w.word, 0, min(rem, futex.MaxWait))
+			slice := min(rem, futex.MaxWait)
+			futex.Wait(&w.word, 0, slice)
+			if slice == futex.MaxWait && w.word.Load() == 0 && time.Until(deadline) > 0 {
+				futex.Refresh() // a long wait: see futex.Refresh
+			}
 		}
 	}
 	var timeout <-chan time.Time

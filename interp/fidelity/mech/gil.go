@@ -236,7 +236,7 @@ type RaceOptions struct {
 	Runs       int           // per side and round; 0: 50
 	Rounds     int           // 0: 2
 	Sleep      time.Duration // the article's sleep, scaled; 0: 5 ms
-	WriteDelay time.Duration // how long a log write takes; 0: 0.1 ms
+	WriteDelay time.Duration // how long a log write takes; 0: 0.1 ms; < 0: no delay (the program as written)
 }
 
 // RaceLoss runs the article's read-sleep-write race (update(): log, sleep,
@@ -255,10 +255,16 @@ func RaceLoss(o RaceOptions) Result {
 	if o.Sleep <= 0 {
 		o.Sleep = 5 * time.Millisecond
 	}
-	if o.WriteDelay <= 0 {
+	title := fmt.Sprintf("Lost updates in the article's race as written (fast log writes), sleep %s", ms(o.Sleep))
+	switch {
+	case o.WriteDelay < 0:
+		o.WriteDelay = 0
+	case o.WriteDelay == 0:
 		o.WriteDelay = 100 * time.Microsecond
+		fallthrough
+	default:
+		title = fmt.Sprintf("Lost updates in the article's race, log writes taking %s", ms(o.WriteDelay))
 	}
-	title := fmt.Sprintf("Lost updates in the article's race, log writes taking %s", ms(o.WriteDelay))
 	pyLost, goLost, pyLocked, goLocked := 0, 0, 0, 0
 	for range o.Rounds {
 		var p struct{ Lost int }
