@@ -84,6 +84,7 @@ func (s *Session) debugger() *debugState {
 		paths:      map[*cellSrc]string{},
 		refs:       map[int]varRef{},
 		threads:    map[int]*debugThread{},
+		stopped:    map[int]stopAt{},
 		nextThread: 1, // 1 is the cell
 		prefix:     filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
 	}
@@ -108,11 +109,11 @@ var (
 // the code that made the literal, the cell's: all goroutines would be one
 // thread, sharing its mode and resume channel.
 func goroutineStarted(fn any, thread, origin string) func() {
+	if debugRunsCount.Load() == 0 {
+		return nil // (first: rt.Current walks the caller's stack)
+	}
 	cell := rt.Current()
 	if cell == nil {
-		return nil
-	}
-	if debugRunsCount.Load() == 0 {
 		return nil
 	}
 	debugRunsMu.Lock()
@@ -126,6 +127,9 @@ func goroutineStarted(fn any, thread, origin string) func() {
 	// and the next file's run (or the current one) knows it.
 	d.mu.Lock()
 	run := d.run
+	if run == nil {
+		run = d.lastHeld() // the cell's file ended: its goroutines run under it
+	}
 	if run != nil && run.cell != cell {
 		run = nil
 	}
@@ -154,7 +158,7 @@ func goroutineStarted(fn any, thread, origin string) func() {
 	if !yaegiframe.SetClosureRoutine(d.s.i, reflect.ValueOf(fn), g, false) {
 		d.mu.Lock()
 		delete(d.threads, id)
-		cur := d.run
+		cur := d.current()
 		d.mu.Unlock()
 		yaegiframe.EndRoutine(dbg, g)
 		if cur != nil {
@@ -171,7 +175,7 @@ func goroutineStarted(fn any, thread, origin string) func() {
 	return func() {
 		d.mu.Lock()
 		delete(d.threads, id)
-		cur := d.run
+		cur := d.current()
 		d.mu.Unlock()
 		yaegiframe.EndRoutine(dbg, g)
 		if cur != nil && cur.dbg != dbg {
@@ -200,7 +204,17 @@ type debugThread struct {
 // set in them later.
 func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res reflect.Value, err error) {
 	d := s.dbg.Load()
+	if d != nil && !debug && d.goroutinesUnderHeld() {
+		// The cell's earlier file started goroutines that may be entering
+		// a call just now: this file runs under the debugger too, so that
+		// the interpreter has one throughout (see releaseHeld). (It is
+		// typically the wg.Wait() that ends the cell.)
+		debug = true
+	}
 	if d == nil || !debug {
+		if d != nil {
+			d.releaseHeld() // (or the file would run under a held Debugger)
+		}
 		res, err = s.i.Execute(prog)
 	} else {
 		res, err = d.execute(prog, id)
@@ -404,6 +418,23 @@ type debugState struct {
 	nextThread int
 	cell       *rt.Cell // the last cell run under the debugger (under debugRunsMu)
 	pruned     int      // len(progs) after the last pruning
+	// stopped: the goroutines stopped at a breakpoint or step, by thread
+	// id, under whichever run they stopped: a goroutine a cell started
+	// may stop after the file that started it has ended.
+	stopped map[int]stopAt
+	// held: the runs of the cell's files that have ended, whose yaegi
+	// goroutines are held (yaegiframe.Hold) so that they do not set the
+	// interpreter's debugger to nil; the latest one's Debugger is the
+	// interpreter's until the next file's replaces it. releaseHeld ends
+	// them (see there).
+	held []*debugRun
+	last *debugRun // the latest run, ended or not: applyLocked sets breakpoints through its Debugger
+}
+
+// A stopAt is where a goroutine stopped, and under which run.
+type stopAt struct {
+	e   *yaegi.DebugEvent
+	run *debugRun
 }
 
 // linkBackEdges is off only in a test that compares stepping with and
@@ -412,16 +443,32 @@ var linkBackEdges = true
 
 // A debugRun is one file running under yaegi's Debug.
 type debugRun struct {
-	d       *debugState
-	dbg     *yaegi.Debugger
-	prog    *yaegi.Program
-	id      int
-	ready   bool                      // yaegi has made prog's code (see event)
-	over    chan struct{}             // closed by the terminate event
-	states  []reflect.Value           // goroutine states (yaegi's) stopped on, see resumeAt
-	cell    *rt.Cell                  // the cell running the file
-	release func()                    // ends yaegi's goroutine's adoption into cell
-	stopped map[int]*yaegi.DebugEvent // goroutine -> where it stopped
+	d        *debugState
+	dbg      *yaegi.Debugger
+	prog     *yaegi.Program
+	id       int
+	ready    bool            // yaegi has made prog's code (see event)
+	over     chan struct{}   // closed by the terminate event
+	mainDone chan struct{}   // closed when the file's main goroutine has returned
+	mainOnce sync.Once       // closes mainDone
+	held     bool            // yaegiframe.Hold holds it: it ends at Release
+	states   []reflect.Value // goroutine states (yaegi's) stopped on, see resumeAt
+	cell     *rt.Cell        // the cell running the file
+	release  func()          // ends yaegi's goroutine's adoption into cell (under d.mu)
+}
+
+// endMain notes that the file's main goroutine has returned: yaegi's
+// goroutine no longer runs the cell's code.
+func (run *debugRun) endMain() {
+	run.mainOnce.Do(func() {
+		run.d.mu.Lock()
+		if run.release != nil {
+			run.release()
+			run.release = nil
+		}
+		run.d.mu.Unlock()
+		close(run.mainDone)
+	})
 }
 
 type lineOwner struct {
@@ -445,7 +492,13 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	s := d.s
 	d.debugRuns.Add(1)
 	cell := rt.Current()
-	run := &debugRun{d: d, prog: prog, id: id, stopped: map[int]*yaegi.DebugEvent{}, over: make(chan struct{}), cell: cell}
+	d.mu.Lock()
+	other := len(d.held) > 0 && d.held[0].cell != cell
+	d.mu.Unlock()
+	if other {
+		d.releaseHeld() // another cell's (it normally releases them as it ends)
+	}
+	run := &debugRun{d: d, prog: prog, id: id, over: make(chan struct{}), mainDone: make(chan struct{}), cell: cell}
 	s.state.Lock() // (the cell's code runs without it)
 	globals := s.globalSlots()
 	d.mu.Lock()
@@ -473,7 +526,12 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	s.state.Unlock()
 	d.globals = globals
 	d.run = run
+	d.last = run
 	run.dbg = s.i.Debug(context.Background(), prog, run.event, &yaegi.DebugOptions{GoRoutineStartAt1: true})
+	// Goroutines the file starts may run (and stop) after it ends: the
+	// run's yaegi goroutine is held, so that the interpreter keeps a
+	// debugger until the next file's replaces it (see held).
+	run.held = yaegiframe.Hold(run.dbg)
 	for _, th := range d.threads {
 		// Goroutines started by an earlier file still run: this run's
 		// Debugger must know them (threads, continue, pause).
@@ -509,29 +567,41 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	}
 	interrupted, wasStopped := false, false
 	select {
+	case <-run.mainDone:
 	case <-run.over:
 	case <-stop:
 		interrupted = true
-		// Stopped goroutines are released in terminate mode (each returns
-		// at its next step), then the others are told to terminate.
+		// The cell's stopped goroutines (under this run or an earlier
+		// file's) are released in terminate mode (each returns at its
+		// next step), then the others are told to terminate.
 		d.mu.Lock()
-		stopped := run.stopped
-		run.stopped = map[int]*yaegi.DebugEvent{}
+		var stopped []*yaegi.DebugEvent
+		for g, at := range d.stopped {
+			if at.run == run || at.run.cell == cell {
+				stopped = append(stopped, at.e)
+				delete(d.stopped, g)
+			}
+		}
 		d.mu.Unlock()
 		for _, e := range stopped {
 			_ = resumeAt(e, yaegi.DebugTerminate)
 		}
 		wasStopped = len(stopped) > 0
 		run.dbg.Terminate()
-		<-run.over
 	}
-	// yaegi clears its debugger after the terminate event, with nothing
-	// to wait on: the next file must not start before, or yaegi would
-	// clear that file's debugger instead.
-	awaitDebuggerCleared(s.i)
+	d.mu.Lock()
+	keep := run.held && !interrupted
+	if keep {
+		d.held = append(d.held, run)
+	}
+	d.mu.Unlock()
+	if !keep {
+		d.endRun(run)
+	}
 	// Frames this run made keep its goroutine states: func literals it
 	// made run on them when called later. They must not carry a step,
-	// pause or terminate mode (or a closed channel) into later runs.
+	// pause or terminate mode (or a closed channel) into later runs. (Not
+	// the ones stopped now: they wait for a resume, which sets the mode.)
 	d.mu.Lock()
 	states := append(run.states, rootRoutine(s.i))
 	if interrupted {
@@ -540,17 +610,29 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 			states = append(states, th.g.State())
 		}
 	}
+	waiting := map[reflect.Value]bool{}
+	for _, at := range d.stopped {
+		if st, ok := routineOf(at.e); ok {
+			waiting[st] = true
+		}
+	}
 	d.mu.Unlock()
 	for _, g := range states {
-		resetRoutine(g, interrupted)
+		if !waiting[g] {
+			resetRoutine(g, interrupted)
+		}
 	}
-	res, err := run.dbg.Wait()
+	var res reflect.Value
+	var err error
+	if run.held {
+		res, err = yaegiframe.Result(run.dbg)
+	} else {
+		res, err = run.dbg.Wait()
+	}
 	d.mu.Lock()
 	if d.run == run {
 		d.run = nil
 	}
-	wasStopped = wasStopped || len(run.stopped) > 0
-	run.stopped = map[int]*yaegi.DebugEvent{}
 	d.resetRefsLocked()
 	d.mu.Unlock()
 	if wasStopped {
@@ -560,6 +642,79 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 		err = yaegi.Panic{Value: rt.Interrupted{}}
 	}
 	return res, err
+}
+
+// endDebugRun ends the cell's last file run under the debugger, held past
+// its end (releaseHeld): between cells the interpreter has no debugger,
+// so code that runs then (a widget's observer, a timer's func) runs as it
+// does without one. The goroutines the cell started keep the debugger in
+// the func they are in.
+func (s *Session) endDebugRun() {
+	if d := s.dbg.Load(); d != nil {
+		d.releaseHeld()
+	}
+}
+
+// current is the run whose Debugger is the interpreter's: the file
+// running under it, or else the one held past its end. d.mu held.
+func (d *debugState) current() *debugRun {
+	if d.run != nil {
+		return d.run
+	}
+	return d.lastHeld()
+}
+
+// goroutinesUnderHeld reports whether goroutines the debugger gave threads
+// live while runs of the cell's files are held.
+func (d *debugState) goroutinesUnderHeld() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.held) > 0 && len(d.threads) > 0
+}
+
+// lastHeld is the latest held run, or nil. d.mu held.
+func (d *debugState) lastHeld() *debugRun {
+	if len(d.held) == 0 {
+		return nil
+	}
+	return d.held[len(d.held)-1]
+}
+
+// endRun lets a run's yaegi goroutine finish (releasing the hold, if any)
+// and waits until it has: the terminate event, and the interpreter's
+// debugger set back to nil, which yaegi does last, with nothing to wait
+// on: the next file must not start before, or yaegi would clear that
+// file's debugger instead.
+func (d *debugState) endRun(run *debugRun) {
+	if run.held {
+		yaegiframe.Release(run.dbg)
+	}
+	<-run.over
+	awaitDebuggerCleared(d.s.i)
+}
+
+// releaseHeld lets the held runs' yaegi goroutines end, and waits until
+// they have: each sets the interpreter's debugger to nil as it ends. So
+// this happens where no debugger is wanted: before a file that runs
+// without one, as a cell ends, at disconnect. Between the files of a cell
+// each Debug replaces the last one's Debugger, with no moment without one:
+// a goroutine the cell started may be entering a call just then (yaegi
+// takes the debugger at each call), or it would run that call without
+// breakpoints. Goroutines running under a released run's Debugger go on
+// doing so (a call keeps the Debugger it began with); those stopped stay
+// stopped until resumed.
+func (d *debugState) releaseHeld() {
+	d.mu.Lock()
+	held := d.held
+	d.held = nil
+	d.mu.Unlock()
+	for _, run := range held {
+		yaegiframe.Release(run.dbg)
+		<-run.over
+	}
+	if len(held) > 0 {
+		awaitDebuggerCleared(d.s.i)
+	}
 }
 
 // globalSlots maps the session's variables (user names) to their global
@@ -594,22 +749,25 @@ func (run *debugRun) event(e *yaegi.DebugEvent) {
 		reason = "pause"
 	case yaegi.DebugStepInto, yaegi.DebugStepOver, yaegi.DebugStepOut:
 		reason = "step"
-	case yaegi.DebugTerminate:
-		if run.release != nil {
-			run.release()
+	case yaegi.DebugExitGoRoutine:
+		if e.GoRoutine() == 1 {
+			run.endMain() // the file's main (a cell's goroutines are not go statements of yaegi's)
 		}
+		return
+	case yaegi.DebugTerminate:
+		run.endMain()
 		close(run.over)
 		return
 	case yaegi.DebugEntry:
 		// The first statement yaegi stops at: breakpoints are set now, so
 		// one on this very line is seen here.
+		d := run.d
+		d.mu.Lock()
 		if run.cell != nil && run.release == nil {
 			// yaegi runs the file on a goroutine of its own: make it the
 			// cell's (output, final value, interrupts), as the cell's is.
 			run.release = run.cell.Adopt()
 		}
-		d := run.d
-		d.mu.Lock()
 		run.ready = true
 		d.applyLocked()
 		here := false
@@ -641,7 +799,7 @@ func (run *debugRun) event(e *yaegi.DebugEvent) {
 	}
 	d := run.d
 	d.mu.Lock()
-	run.stopped[g] = e
+	d.stopped[g] = stopAt{e: e, run: run}
 	if st, ok := routineOf(e); ok {
 		run.states = append(run.states, st)
 	}
@@ -739,7 +897,13 @@ func (d *debugState) lineMapLocked(id int) map[int]lineOwner {
 // applyLocked sets the breakpoints on the running file and on every kept
 // declaration file (clearing the ones no longer wanted).
 func (d *debugState) applyLocked() {
-	run := d.run
+	// Between runs too: goroutines may still run (or be stopped) under
+	// an ended run's Debugger. Any of the interpreter's Debuggers sets a
+	// breakpoint (a mark on the code).
+	run := d.current()
+	if run == nil {
+		run = d.last
+	}
 	if run == nil {
 		return
 	}
@@ -897,20 +1061,18 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 		d.bps = map[string][]int{}
 		d.bpLines = nil
 		d.anyBreakpoint.Store(false)
-		run := d.run
-		var stopped []int
-		if run != nil {
-			for g := range run.stopped {
-				stopped = append(stopped, g)
-			}
-			run.stopped = map[int]*yaegi.DebugEvent{}
-			d.applyLocked()
+		var stopped []*yaegi.DebugEvent
+		for _, at := range d.stopped {
+			stopped = append(stopped, at.e)
 		}
+		d.stopped = map[int]stopAt{}
+		d.applyLocked()
 		d.resetRefsLocked()
 		d.mu.Unlock()
-		for _, g := range stopped {
-			_ = run.dbg.Continue(g)
+		for _, e := range stopped {
+			_ = resumeAt(e, runMode)
 		}
+		d.releaseHeld()
 		return nil, nil
 	case "debugInfo":
 		return d.info(), nil
@@ -964,6 +1126,9 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 	case "pause":
 		d.mu.Lock()
 		run := d.run
+		if run == nil {
+			run = d.lastHeld() // its goroutines may still run
+		}
 		d.mu.Unlock()
 		if run == nil {
 			return nil, dapError("no cell is running under the debugger: a cell runs under it only when it can reach a breakpoint " +
@@ -1026,12 +1191,10 @@ func (d *debugState) info() map[string]any {
 		bps = append(bps, map[string]any{"source": p, "breakpoints": lines})
 	}
 	stopped := []int{}
-	if d.run != nil {
-		for g := range d.run.stopped {
-			stopped = append(stopped, g)
-		}
-		sort.Ints(stopped)
+	for g := range d.stopped {
+		stopped = append(stopped, g)
 	}
+	sort.Ints(stopped)
 	return map[string]any{
 		"isStarted":      d.on.Load(),
 		"hashMethod":     "Murmur2",
@@ -1048,28 +1211,34 @@ func (d *debugState) info() map[string]any {
 
 func (d *debugState) threadList() []map[string]any {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids := map[int]bool{1: true}
 	run := d.run
-	d.mu.Unlock()
-	out := []map[string]any{}
 	if run == nil {
-		return append(out, map[string]any{"id": 1, "name": "cell"})
+		run = d.lastHeld() // the goroutines its file started may still run
 	}
-	d.mu.Lock()
-	for _, g := range run.dbg.GoRoutines() {
-		name := ""
-		if th := d.threads[g.ID()]; th != nil {
+	if run != nil {
+		for _, g := range run.dbg.GoRoutines() {
+			ids[g.ID()] = true
+		}
+	}
+	for g := range d.stopped {
+		ids[g] = true
+	}
+	sorted := make([]int, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	sort.Ints(sorted)
+	out := []map[string]any{}
+	for _, id := range sorted {
+		name := fmt.Sprintf("goroutine %d", id)
+		if id == 1 {
+			name = "cell"
+		} else if th := d.threads[id]; th != nil {
 			name = th.name
 		}
-		if g.ID() == 1 {
-			name = "cell"
-		} else if name == "" {
-			name = fmt.Sprintf("goroutine %d", g.ID())
-		}
-		out = append(out, map[string]any{"id": g.ID(), "name": name})
-	}
-	d.mu.Unlock()
-	if len(out) == 0 {
-		out = append(out, map[string]any{"id": 1, "name": "cell"})
+		out = append(out, map[string]any{"id": id, "name": name})
 	}
 	return out
 }
@@ -1080,16 +1249,13 @@ func (d *debugState) resume(cmd string, g int) (any, error) {
 		g = 1
 	}
 	d.mu.Lock()
-	run := d.run
-	var e *yaegi.DebugEvent
-	if run != nil {
-		e = run.stopped[g]
-	}
-	if e == nil {
+	at, ok := d.stopped[g]
+	if !ok {
 		d.mu.Unlock()
 		return nil, dapError(fmt.Sprintf("thread %d is not stopped", g))
 	}
-	delete(run.stopped, g)
+	e := at.e
+	delete(d.stopped, g)
 	d.resetRefsLocked()
 	d.mu.Unlock()
 	mode := runMode
@@ -1132,10 +1298,11 @@ func (d *debugState) stackTrace(g, start, levels int) (any, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.run == nil || d.run.stopped[g] == nil {
+	at, ok := d.stopped[g]
+	if !ok {
 		return nil, dapError(fmt.Sprintf("thread %d is not stopped", g))
 	}
-	e := d.run.stopped[g]
+	e := at.e
 	depth := e.FrameDepth()
 	frames := e.Frames(0, depth)
 	if d.frames == nil {

@@ -803,3 +803,99 @@ func TestDebuggerImportedTypeInSignature(t *testing.T) {
 		}
 	}
 }
+
+// A goroutine that reaches a breakpoint after the file that started it has
+// ended stops there: a cell's last line is a file of its own, so
+// `go worker(); wg.Wait()` ends a file between the two.
+func TestDebuggerGoroutineAfterFileEnds(t *testing.T) {
+	s, c := debugSession(t, "import \"sync\"")
+	def := "func worker(wg *sync.WaitGroup, out *int) {\n\tdefer wg.Done()\n\t*out = 42\n}"
+	mustRun(t, s, def)
+	c.breakpoints(def, 3)
+	for i := 0; i < 10; i++ {
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(context.Background(), "var wg sync.WaitGroup\nres := 0\nwg.Add(1)\ngo worker(&wg, &res)\nwg.Wait()", discard{})
+			done <- err
+		}()
+		stop := c.event("stopped")
+		id := stop["threadId"]
+		top := c.ok("stackTrace", map[string]any{"threadId": id})["stackFrames"].([]any)[0].(map[string]any)
+		if id == 1.0 || top["name"] != "worker" || top["line"] != 3.0 {
+			t.Fatalf("run %d: thread %v stopped at %v", i, id, top)
+		}
+		c.ok("continue", map[string]any{"threadId": id})
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("run %d: the cell did not end", i)
+		}
+		b, err := s.Execute(context.Background(), "res", discard{})
+		if err != nil || b.Data["text/plain"] != "42" {
+			t.Fatalf("run %d: res is %v (%v)", i, b.Data, err)
+		}
+	}
+}
+
+// A goroutine stopped at a breakpoint after its cell has ended stays
+// stopped (it was made to return from its function when the cell's run
+// ended), and stops again when a later cell lets it go on.
+func TestDebuggerGoroutineOutlivesCell(t *testing.T) {
+	s, c := debugSession(t)
+	// (The goroutine has begun before the cell ends: yaegi takes the
+	// debugger when a call begins, and between cells there is none.)
+	code := "ch := make(chan int)\nbegun := make(chan bool)\ngo func() {\n\tbegun <- true\n\tfor i := 0; i < 3; i++ {\n\t\tx := i * 2\n\t\tch <- x / 2\n\t}\n}()\n<-begun"
+	c.breakpoints(code, 6)
+	mustRun(t, s, code)
+	stop := c.event("stopped")
+	id := stop["threadId"]
+	if id == 1.0 {
+		t.Fatalf("stopped %v", stop)
+	}
+	info := c.ok("debugInfo", nil)
+	if st := info["stoppedThreads"].([]any); len(st) != 1 || st[0] != id {
+		t.Errorf("stoppedThreads %v, want [%v]", st, id)
+	}
+	listed := false
+	for _, th := range c.ok("threads", nil)["threads"].([]any) {
+		listed = listed || th.(map[string]any)["id"] == id
+	}
+	if !listed {
+		t.Errorf("thread %v is not listed: %v", id, c.ok("threads", nil))
+	}
+	top := c.ok("stackTrace", map[string]any{"threadId": id})["stackFrames"].([]any)[0].(map[string]any)
+	if top["line"] != 6.0 {
+		t.Errorf("stopped at %v", top)
+	}
+	c.ok("continue", map[string]any{"threadId": id})
+	done := make(chan string, 1)
+	go func() {
+		b, err := s.Execute(context.Background(), "v := <-ch\nv", discard{})
+		if err != nil {
+			t.Error(err)
+		}
+		text, _ := b.Data["text/plain"].(string)
+		done <- text
+	}()
+	select {
+	case v := <-done:
+		if v != "0" {
+			t.Errorf("received %q", v)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the receiving cell did not end")
+	}
+	again := c.event("stopped")
+	if again["threadId"] != id {
+		t.Fatalf("stopped again as %v, want %v", again["threadId"], id)
+	}
+	c.breakpoints(code)
+	c.ok("continue", map[string]any{"threadId": id})
+	b, err := s.Execute(context.Background(), "<-ch + <-ch", discard{})
+	if err != nil || b.Data["text/plain"] != "3" {
+		t.Fatalf("the rest: %v (%v)", b.Data, err)
+	}
+}

@@ -178,6 +178,7 @@ func (s *Session) run(run *cellRun, code string) (b mime.Bundle, err error) {
 	defer s.state.Unlock()
 	s.active = run
 	defer func() { s.active = nil }()
+	defer s.endDebugRun()
 	s.n++
 	n := s.n
 	s.pos.setCell(n)

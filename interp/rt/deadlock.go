@@ -65,10 +65,13 @@ var goroutineHook atomic.Pointer[func(fn any, thread, origin string) func()]
 // a thread of its own.
 func SetGoroutineHook(h func(fn any, thread, origin string) (end func())) { goroutineHook.Store(&h) }
 
-// GoroutineStarted tells the goroutine hook, if any, that the calling
-// goroutine, started by a cell, is about to run fn: thread is its GIL-model
-// thread name, or ""; origin where its go statement is ("In[4] line 2"),
-// or "". The caller calls the returned func, if not nil, when fn returns.
+// GoroutineStarted tells the goroutine hook, if any, that a goroutine
+// started by a cell is about to run fn: thread is its GIL-model thread
+// name, or ""; origin where its go statement is ("In[4] line 2"), or "".
+// The goroutine calls the returned func, if not nil, when fn returns. It
+// is called before the code that starts the goroutine goes on (by that
+// code for a go statement, before a GIL thread's Start returns), so that
+// the hook sees the goroutine start while that code's file still runs.
 func GoroutineStarted(fn any, thread, origin string) (end func()) {
 	if h := goroutineHook.Load(); h != nil {
 		return (*h)(fn, thread, origin)

@@ -439,6 +439,14 @@ func startAt(f func(), statement bool, origin string) {
 	if n := liveGo.Add(1); n > peakGo.Load() {
 		peakGo.Store(n) // (a racing Store may keep a lower peak: it is a hint)
 	}
+	// The hook runs here, before the go statement returns: the debugger
+	// gives the goroutine its thread while the file that starts it still
+	// runs under it (a goroutine scheduled after the file ended ran
+	// without breakpoints).
+	var end func()
+	if origin != "" {
+		end = GoroutineStarted(f, "", origin)
+	}
 	go func() {
 		// One frame and one defer for the whole goroutine (not Protect's
 		// on top of this one's): see above.
@@ -451,10 +459,6 @@ func startAt(f func(), statement bool, origin string) {
 				g.started = time.Now()
 			}
 			owners.store(id, g)
-		}
-		var end func()
-		if origin != "" {
-			end = GoroutineStarted(f, "", origin)
 		}
 		defer func() {
 			if end != nil {

@@ -211,9 +211,10 @@ func (t *Thread) bootstrap() {
 	}()
 	p = rt.Protect(func() {
 		t.r.acquire(t)
+		end := rt.GoroutineStarted(t.fn, t.name, "") // before Start returns: see there
 		close(t.running)
 		defer t.r.release(t)
-		if end := rt.GoroutineStarted(t.fn, t.name, ""); end != nil {
+		if end != nil {
 			defer end()
 		}
 		t.fn()

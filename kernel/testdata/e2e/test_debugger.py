@@ -271,3 +271,37 @@ def test_goroutines_are_threads(kernel):
     r = shell_reply(kc, call)
     assert r["content"]["status"] == "ok"
     dap.ok("setBreakpoints", {"source": {"path": dap.ok("dumpCell", {"code": GOROUTINES})["sourcePath"]}, "breakpoints": []})
+
+
+WORKER = "func worker(wg *sync.WaitGroup, out *int) {\n\tdefer wg.Done()\n\tv := 21\n\t*out = v * 2\n}"
+WAIT = "var wg sync.WaitGroup\nres := 0\nwg.Add(1)\ngo worker(&wg, &res)\nwg.Wait()"
+
+
+def test_goroutine_stops_after_its_file_ends(kernel):
+    """The idiom `go worker(&wg); wg.Wait()`: a cell's last line is a file of
+    its own, so the goroutine reaches its breakpoint after the file with the
+    go statement has ended. It stops there, named by its go statement, and
+    the cell ends once it is continued."""
+    _, kc = kernel
+    execute(kc, 'import "sync"')
+    execute(kc, WORKER)
+    dap = DAP(kc)
+    dap.start()
+    dap.breakpoints(WORKER, 4)
+    dap.ok("configurationDone")
+    for _ in range(3):
+        call = kc.execute(WAIT)
+        stop = dap.event("stopped", reason="breakpoint")
+        t = stop["threadId"]
+        assert t != 1, stop
+        names = {th["id"]: th["name"] for th in dap.ok("threads")["threads"]}
+        assert names[t].startswith(f"goroutine {t} (In[") and names[t].endswith(" line 4)"), names
+        top = dap.ok("stackTrace", {"threadId": t})["stackFrames"][0]
+        assert (top["name"], top["line"]) == ("worker", 4), top
+        assert locals_of(dap, top["id"])["v"] == "21"
+        dap.ok("continue", {"threadId": t})
+        r = shell_reply(kc, call)
+        assert r["content"]["status"] == "ok", r["content"]
+    out = execute(kc, "res")
+    assert "42" in str(out), out
+    dap.ok("setBreakpoints", {"source": {"path": dap.ok("dumpCell", {"code": WORKER})["sourcePath"]}, "breakpoints": []})
