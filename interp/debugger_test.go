@@ -899,3 +899,50 @@ func TestDebuggerGoroutineOutlivesCell(t *testing.T) {
 		t.Fatalf("the rest: %v (%v)", b.Data, err)
 	}
 }
+
+// Two GIL threads running the same func value (a shared literal, a
+// declared func) stop as two threads, each under its own name, and are
+// continued one at a time.
+func TestDebuggerGILThreadsSameFunc(t *testing.T) {
+	for _, start := range []string{
+		"f := func() { count(&n) }\na := m.Thread(\"alpha\", f)\nb := m.Thread(\"beta\", f)",
+		"a := m.Thread(\"alpha\", bump)\nb := m.Thread(\"beta\", bump)",
+	} {
+		s, c := debugSession(t, "import \"github.com/gokernel/gokernel/interp/gil\"", "var total int")
+		def := "func count(out *int) {\n\tv := 1\n\t*out += v\n}\n\nfunc bump() {\n\tcount(&total)\n}"
+		mustRun(t, s, def)
+		c.breakpoints(def, 3)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Execute(context.Background(), "m := gil.New(gil.Options{})\nn := 0\n"+start+"\na.Start()\nb.Start()\na.Join()\nb.Join()", discard{})
+			done <- err
+		}()
+		names := map[float64]string{}
+		var ids []float64
+		for len(ids) < 2 {
+			id := c.event("stopped")["threadId"].(float64)
+			for _, th := range c.ok("threads", nil)["threads"].([]any) {
+				if m := th.(map[string]any); m["id"] == id {
+					names[id] = m["name"].(string)
+				}
+			}
+			top := c.ok("stackTrace", map[string]any{"threadId": id})["stackFrames"].([]any)[0].(map[string]any)
+			if top["name"] != "count" || top["line"] != 3.0 {
+				t.Fatalf("%s: thread %v (%q) stopped at %v", start, id, names[id], top)
+			}
+			ids = append(ids, id)
+			c.ok("continue", map[string]any{"threadId": id})
+		}
+		if ids[0] == ids[1] || names[ids[0]] == names[ids[1]] || !(names[ids[0]] == "alpha" || names[ids[0]] == "beta") {
+			t.Errorf("%s: the two threads stopped as %v %v", start, ids, names)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: the cell did not end", start)
+		}
+	}
+}
