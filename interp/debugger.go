@@ -153,7 +153,7 @@ func goroutineStarted(fn any, thread, origin string) func() {
 	}
 	// (Under d.mu, so that a run starting now adds it, or it was added
 	// to the run found.)
-	d.threads[id] = &debugThread{name: name, g: g}
+	d.threads[id] = &debugThread{name: name, g: g, cell: cell}
 	d.mu.Unlock()
 	if !yaegiframe.SetClosureRoutine(d.s.i, reflect.ValueOf(fn), g, false) {
 		d.mu.Lock()
@@ -196,6 +196,7 @@ const maxThreadEvents = 256
 type debugThread struct {
 	name string
 	g    yaegiframe.Routine
+	cell *rt.Cell // the cell that started it
 }
 
 // execProg runs a compiled file: under yaegi's debugger when it can reach
@@ -587,6 +588,15 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 			_ = resumeAt(e, yaegi.DebugTerminate)
 		}
 		wasStopped = len(stopped) > 0
+		// Terminate ends every goroutine the run's Debugger knows: not
+		// those of other cells (one may be stopped at a breakpoint).
+		d.mu.Lock()
+		for _, th := range d.threads {
+			if th.cell != cell {
+				yaegiframe.EndRoutine(run.dbg, th.g)
+			}
+		}
+		d.mu.Unlock()
 		run.dbg.Terminate()
 	}
 	d.mu.Lock()
@@ -605,20 +615,22 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 	d.mu.Lock()
 	states := append(run.states, rootRoutine(s.i))
 	if interrupted {
-		// (Terminate closed the goroutine threads' channels too.)
+		// (Terminate closed the cell's goroutine threads' channels too.)
 		for _, th := range d.threads {
-			states = append(states, th.g.State())
+			if th.cell == cell {
+				states = append(states, th.g.State())
+			}
 		}
 	}
-	waiting := map[reflect.Value]bool{}
+	waiting := map[uintptr]bool{} // by address: the Values reach them by different paths
 	for _, at := range d.stopped {
 		if st, ok := routineOf(at.e); ok {
-			waiting[st] = true
+			waiting[st.UnsafeAddr()] = true
 		}
 	}
 	d.mu.Unlock()
 	for _, g := range states {
-		if !waiting[g] {
+		if g.IsValid() && !waiting[g.UnsafeAddr()] {
 			resetRoutine(g, interrupted)
 		}
 	}

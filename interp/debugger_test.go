@@ -870,7 +870,35 @@ func TestDebuggerGoroutineOutlivesCell(t *testing.T) {
 	if top["line"] != 6.0 {
 		t.Errorf("stopped at %v", top)
 	}
-	c.ok("continue", map[string]any{"threadId": id})
+	// Another cell, run under the debugger and interrupted meanwhile, leaves
+	// the stopped goroutine stopped and resumable.
+	spin := "func spin() {\n\tfor k := 1; ; k++ {\n\t\tif k < 0 {\n\t\t\tpanic(k)\n\t\t}\n\t}\n}"
+	mustRun(t, s, spin)
+	c.breakpoints(spin, 4) // never reached: the cell runs under the debugger all the same
+	ctx, cancel := context.WithCancel(context.Background())
+	spun := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, "spin()", discard{})
+		spun <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-spun; err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("interrupted spin: %v", err)
+	}
+	if st := c.ok("debugInfo", nil)["stoppedThreads"].([]any); len(st) != 1 || st[0] != id {
+		t.Errorf("after the interrupt: stoppedThreads %v, want [%v]", st, id)
+	}
+	resumed := make(chan struct{})
+	go func() {
+		c.ok("continue", map[string]any{"threadId": id})
+		close(resumed)
+	}()
+	select {
+	case <-resumed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("continue did not return (the goroutine's resume channel was replaced)")
+	}
 	done := make(chan string, 1)
 	go func() {
 		b, err := s.Execute(context.Background(), "v := <-ch\nv", discard{})
