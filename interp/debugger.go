@@ -39,7 +39,11 @@ import (
 // of every step that is not a plain successor by walking the code's tree
 // (originalExecNode), which made a loop some 80 times slower and lost its
 // place at every back edge; execute links a file's back edges first
-// (yaegiframe.LinkBackEdges), which brings that to under 3 times.
+// (yaegiframe.LinkBackEdges), which brings that to under 3 times, and
+// hides the nodes that only pass control on (yaegiframe.HideJumps), which
+// brings it to about 2 times. Breakpoints are moved to the first node of
+// their statement (yaegiframe.MoveBreakpoints) and a step that ends on the
+// line it began on goes on (stepping), so that steps are lines.
 //
 // Goroutines a cell starts (rt.GoAt, GIL threads) get goroutine states of
 // their own (goroutineStarted), so that each is a DAP thread; func literals
@@ -81,10 +85,12 @@ func (s *Session) debugger() *debugState {
 		progs:      map[int]*yaegi.Program{},
 		prepared:   map[*yaegi.Program]bool{},
 		armed:      map[int]bool{},
+		moved:      map[int][]unsafe.Pointer{},
 		paths:      map[*cellSrc]string{},
 		refs:       map[int]varRef{},
 		threads:    map[int]*debugThread{},
 		stopped:    map[int]stopAt{},
+		stepping:   map[int]stepFrom{},
 		nextThread: 1, // 1 is the cell
 		prefix:     filepath.Join(os.TempDir(), fmt.Sprintf("gokernel_%d", os.Getpid())) + string(filepath.Separator),
 	}
@@ -233,6 +239,7 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res r
 		delete(d.lines, id)
 		delete(d.bpLines, id)
 		delete(d.armed, id)
+		delete(d.moved, id)
 		if len(d.progs) > d.pruned+64 {
 			for id := range d.progs {
 				if s.renderedFile(id) == nil {
@@ -240,6 +247,7 @@ func (s *Session) execProg(prog *yaegi.Program, id int, keep, debug bool) (res r
 					delete(d.lines, id)
 					delete(d.bpLines, id)
 					delete(d.armed, id)
+					delete(d.moved, id)
 				}
 			}
 			kept := map[*yaegi.Program]bool{}
@@ -407,6 +415,7 @@ type debugState struct {
 	lines    map[int]map[int]lineOwner // file id -> yaegi line -> cell line (see lineMap)
 	bpLines  map[int][]int             // file id -> its yaegi lines with a breakpoint (bpInLocked)
 	armed    map[int]bool              // file ids that have breakpoints set
+	moved    map[int][]unsafe.Pointer  // file id -> nodes its breakpoints were moved to (yaegiframe.MoveBreakpoints)
 	paths    map[*cellSrc]string       // a cell's file path (the hash of its code)
 	run      *debugRun                 // the file running under the debugger, or nil
 	refs     map[int]varRef            // variablesReference -> what it expands
@@ -423,6 +432,11 @@ type debugState struct {
 	// id, under whichever run they stopped: a goroutine a cell started
 	// may stop after the file that started it has ended.
 	stopped map[int]stopAt
+	// stepping: where each goroutine stepped from (next, stepIn), so that
+	// a step that ends on the same line of the same frame goes on: a line
+	// runs several of yaegi's nodes (f(a) + g(b) is four), and a step is
+	// a line, as in every other debugger.
+	stepping map[int]stepFrom
 	// held: the runs of the cell's files that have ended, whose yaegi
 	// goroutines are held (yaegiframe.Hold) so that they do not set the
 	// interpreter's debugger to nil; the latest one's Debugger is the
@@ -430,6 +444,14 @@ type debugState struct {
 	// them (see there).
 	held []*debugRun
 	last *debugRun // the latest run, ended or not: applyLocked sets breakpoints through its Debugger
+}
+
+// A stepFrom is where a step began: the top frame's file and line, and
+// the depth of the stack.
+type stepFrom struct {
+	file  string
+	line  int
+	depth int
 }
 
 // A stopAt is where a goroutine stopped, and under which run.
@@ -515,8 +537,10 @@ func (d *debugState) execute(prog *yaegi.Program, id int) (reflect.Value, error)
 		}
 		d.prepared[p] = true
 		if linkBackEdges {
-			yaegiframe.LinkBackEdges(p)
+			// Positions go before the links copy nodes.
 			yaegiframe.HideCalls(p, mark, "Tick")
+			yaegiframe.HideJumps(p, s.i.FileSet())
+			yaegiframe.LinkBackEdges(p)
 		}
 		yaegiframe.HideUngenerated(p)
 	}
@@ -803,14 +827,28 @@ func (run *debugRun) event(e *yaegi.DebugEvent) {
 		// yaegi loses track of the node it runs after some jumps (a
 		// loop's back edge) and stops there with no position: go on to
 		// the next step that has one.
-		if fs := e.Frames(0, 1); len(fs) == 0 || fs[0].Position().Line == 0 {
+		fs := e.Frames(0, 1)
+		if len(fs) == 0 || fs[0].Position().Line == 0 {
 			mode := e.Reason()
 			go func() { _ = run.dbg.Step(g, mode) }()
 			return
 		}
+		if reason == "step" {
+			pos := fs[0].Position()
+			here := stepFrom{pos.Filename, pos.Line, e.FrameDepth()}
+			run.d.mu.Lock()
+			from, ok := run.d.stepping[g]
+			run.d.mu.Unlock()
+			if ok && from == here {
+				mode := e.Reason()
+				go func() { _ = resumeAt(e, mode) }()
+				return
+			}
+		}
 	}
 	d := run.d
 	d.mu.Lock()
+	delete(d.stepping, g)
 	d.stopped[g] = stopAt{e: e, run: run}
 	if st, ok := routineOf(e); ok {
 		run.states = append(run.states, st)
@@ -946,7 +984,10 @@ func (d *debugState) applyLocked() {
 			// breakpoints, and fails on code it never runs as it is (a
 			// generic func's body): such a file takes no breakpoints.
 			defer func() { _ = recover() }()
+			yaegiframe.ClearBreakpoints(d.moved[id])
+			d.moved[id] = nil
 			run.dbg.SetBreakpoints(yaegi.ProgramBreakpointTarget(p), reqs...)
+			d.moved[id] = yaegiframe.MoveBreakpoints(p, d.s.i.FileSet())
 		}()
 	}
 }
@@ -1078,6 +1119,7 @@ func (d *debugState) serve(req dapRequest) (any, error) {
 			stopped = append(stopped, at.e)
 		}
 		d.stopped = map[int]stopAt{}
+		d.stepping = map[int]stepFrom{}
 		d.applyLocked()
 		d.resetRefsLocked()
 		d.mu.Unlock()
@@ -1268,8 +1310,8 @@ func (d *debugState) resume(cmd string, g int) (any, error) {
 	}
 	e := at.e
 	delete(d.stopped, g)
+	delete(d.stepping, g)
 	d.resetRefsLocked()
-	d.mu.Unlock()
 	mode := runMode
 	switch cmd {
 	case "next":
@@ -1279,6 +1321,13 @@ func (d *debugState) resume(cmd string, g int) (any, error) {
 	case "stepOut":
 		mode = yaegi.DebugStepOut
 	}
+	if cmd == "next" || cmd == "stepIn" {
+		if fs := e.Frames(0, 1); len(fs) > 0 {
+			pos := fs[0].Position()
+			d.stepping[g] = stepFrom{pos.Filename, pos.Line, e.FrameDepth()}
+		}
+	}
+	d.mu.Unlock()
 	if err := resumeAt(e, mode); err != nil {
 		return nil, dapError(err.Error())
 	}

@@ -720,6 +720,12 @@ func TestDebuggerLoops(t *testing.T) {
 		t.Errorf("breakpoints after loops stopped at %v, want lines×times %v", after, want)
 	}
 	steps := run(true, "next", 2)
+	for i := 1; i < len(steps); i++ {
+		if steps[i] == steps[i-1] {
+			t.Errorf("a step stayed on line %d (steps %v)", steps[i], steps)
+			break
+		}
+	}
 	got := visits(steps)
 	want[6], want[24] = 1, 1
 	for line, n := range want {
@@ -730,6 +736,64 @@ func TestDebuggerLoops(t *testing.T) {
 	t.Logf("linked: steps %v", steps)
 	t.Logf("yaegi's own tracking: breakpoints %v and %v, steps %v", run(false, "continue", 4, 10, 17, 21),
 		run(false, "continue", 6, 13, 19, 24), run(false, "next", 2))
+}
+
+// A step is a line: next from a line of several of yaegi's nodes (two
+// calls, a sum, a definition) stops once on the next line; step in enters
+// each call and comes back to the calling line between them.
+func TestDebuggerStepsByLine(t *testing.T) {
+	def := "func add(a, b int) int {\n\treturn a + b\n}\n\nfunc calc(n int) int {\n\tx := add(n, 1) + add(n, 2)\n\ty := x * 2\n\treturn y\n}"
+	for _, tc := range []struct {
+		cmd  string
+		want string // lines (func) stopped at, the breakpoint's first
+	}{
+		{"next", "[6 (calc) 7 (calc) 8 (calc)]"},
+		{"stepIn", "[6 (calc) 1 (add) 2 (add) 6 (calc) 1 (add) 2 (add) 6 (calc) 7 (calc) 8 (calc)]"},
+	} {
+		s, c := debugSession(t)
+		mustRun(t, s, def)
+		c.breakpoints(def, 6)
+		done := make(chan string, 1)
+		go func() {
+			b, err := s.Execute(context.Background(), "calc(10)", discard{})
+			if err != nil {
+				t.Error(err)
+			}
+			text, _ := b.Data["text/plain"].(string)
+			done <- text
+		}()
+		var stops []string
+	steps:
+		for len(stops) < 20 {
+			select {
+			case out := <-done:
+				if out != "46" {
+					t.Errorf("calc(10) = %q, want 46", out)
+				}
+				break steps
+			case e := <-c.events:
+				if e["event"] != "stopped" {
+					continue
+				}
+				top := c.ok("stackTrace", map[string]any{"threadId": 1})["stackFrames"].([]any)[0].(map[string]any)
+				stops = append(stops, fmt.Sprintf("%v (%v)", top["line"], top["name"]))
+				if len(stops) < 9 {
+					c.ok(tc.cmd, map[string]any{"threadId": 1})
+				} else {
+					c.ok("continue", map[string]any{"threadId": 1})
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s: stuck after %v", tc.cmd, stops)
+			}
+		}
+		// The last step leaves calc for the calling cell's line 1.
+		if len(stops) > 0 && strings.HasPrefix(stops[len(stops)-1], "1 ") {
+			stops = stops[:len(stops)-1]
+		}
+		if got := fmt.Sprint(stops); got != tc.want {
+			t.Errorf("%s: stopped at %s, want %s", tc.cmd, got, tc.want)
+		}
+	}
 }
 
 // An interrupt ends a loop running (not stopped) under the debugger, with

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -441,4 +442,149 @@ func HideUngenerated(prog *yaegi.Program) int {
 		return true
 	})
 	return hidden
+}
+
+// HideJumps takes the position off the nodes of prog's code that only
+// pass control on, so that yaegi's debugger skips its per-node work there
+// (an event allocated, a deferred call) and no step stops on them:
+//
+//   - the join nodes of blocks, ifs and loops (yaegi's nop: a loop body's
+//     end, the end of an if's branches, a loop's exit), which put the
+//     stepping user back on a line of braces that nothing runs on;
+//   - a loop's post statement when it is i++ or i-- on a plain variable
+//     and its successor, the loop's condition, is on the same line: the
+//     step stops there, once, instead of twice.
+//
+// None of them can fail at run time, so no error loses its position, and
+// none takes a breakpoint (yaegi sets none on a nop; the condition takes
+// the loop line's). A 100,000-iteration loop ran four positioned nodes an
+// iteration, three of them on its for line; it now runs two. Call it
+// before LinkBackEdges (whose stand-ins copy nodes, positions included),
+// where yaegi is not compiling. It makes prog's code if it is not made
+// yet, and reports how many nodes it changed.
+func HideJumps(prog *yaegi.Program, fset *token.FileSet) int {
+	f := fields()
+	if !f.ok || prog == nil || fset == nil {
+		return 0
+	}
+	root := rootOf(prog)
+	if root == nil || yaegiGenRun(root) != nil {
+		return 0
+	}
+	hidden := 0
+	f.walk(root, func(n unsafe.Pointer) bool {
+		pos := (*token.Pos)(unsafe.Add(n, f.pos))
+		if *pos == token.NoPos || f.ptr(n, f.exec) == nil {
+			return true
+		}
+		hide := false
+		switch k := f.kindName(n); {
+		case k == "blockStmt", k == "forRangeStmt", strings.HasPrefix(k, "forStmt"), strings.HasPrefix(k, "ifStmt"):
+			hide = true
+		case k == "incDecStmt":
+			anc, next, ch := f.ptr(n, f.anc), f.ptr(n, f.tnext), f.children(n)
+			hide = anc != nil && strings.HasPrefix(f.kindName(anc), "forStmt") &&
+				len(ch) == 1 && f.kindName(ch[0]) == "identExpr" &&
+				next != nil && f.ptr(n, f.fnext) == nil &&
+				fset.Position(*(*token.Pos)(unsafe.Add(next, f.pos))).Line == fset.Position(*pos).Line
+		}
+		if hide {
+			*pos = token.NoPos
+			hidden++
+		}
+		return true
+	})
+	return hidden
+}
+
+// Line breakpoints at the start of their statement.
+//
+// yaegi's SetBreakpoints marks, for each line, the first node with code in
+// the tree's order, parents first: for x := f(a) + g(b) that is the
+// definition, whose code runs last, after both calls. The cell stopped on
+// the line with the calls already made, so "step in" could not enter f.
+// MoveBreakpoints moves each such mark to the first node its statement
+// runs (yaegi's start), when that node is on the same line and has a
+// position: the stop is then before anything on the line has run, as in
+// other debuggers (except on a range loop's line, which stops at each
+// iteration). It returns the nodes it marked, for ClearBreakpoints:
+// yaegi's next SetBreakpoints does not clear marks on nodes it would not
+// have chosen itself.
+
+// MoveBreakpoints moves the line breakpoints of prog to the start of
+// their statements (see above) and returns the nodes it marked. Call it
+// after yaegi's SetBreakpoints, where yaegi is not compiling.
+func MoveBreakpoints(prog *yaegi.Program, fset *token.FileSet) (moved []unsafe.Pointer) {
+	f := fields()
+	if !f.ok || prog == nil || fset == nil {
+		return nil
+	}
+	line := func(n unsafe.Pointer) int {
+		p := *(*token.Pos)(unsafe.Add(n, f.pos))
+		if p == token.NoPos {
+			return 0
+		}
+		return fset.Position(p).Line
+	}
+	type mark struct{ from, to unsafe.Pointer }
+	var marks []mark
+	f.walk(rootOf(prog), func(n unsafe.Pointer) bool {
+		if !breakOnLine(&f, n).IsValid() || !breakOnLine(&f, n).Bool() {
+			return true
+		}
+		// A range loop's node runs each iteration, its start (the ranged
+		// expression) only once: the mark stays.
+		s := f.ptr(n, f.start)
+		if f.kindName(n) == "rangeStmt" || s == nil || s == n || f.ptr(s, f.exec) == nil || line(s) == 0 || line(s) != line(n) {
+			return true
+		}
+		marks = append(marks, mark{n, s})
+		return true
+	})
+	for _, m := range marks {
+		setBreakOnLine(&f, m.from, false)
+		if d := f.ptr(m.to, f.dbg); d == nil {
+			// A node of its own for the mark, naming the same program.
+			nd := reflect.New(f.debug)
+			if from := f.ptr(m.from, f.dbg); from != nil {
+				nd.Elem().Set(reflect.NewAt(f.debug, from).Elem())
+			}
+			*(*unsafe.Pointer)(unsafe.Add(m.to, f.dbg)) = nd.UnsafePointer()
+		}
+		setBreakOnLine(&f, m.to, true)
+		moved = append(moved, m.to)
+	}
+	return moved
+}
+
+// ClearBreakpoints takes the line breakpoints off nodes MoveBreakpoints
+// marked.
+func ClearBreakpoints(moved []unsafe.Pointer) {
+	f := fields()
+	if !f.ok {
+		return
+	}
+	for _, n := range moved {
+		setBreakOnLine(&f, n, false)
+	}
+}
+
+// breakOnLine returns node n's line breakpoint mark, settable, or the zero
+// Value when n has no debug data (or the field is not there).
+func breakOnLine(f *nodeFields, n unsafe.Pointer) reflect.Value {
+	d := f.ptr(n, f.dbg)
+	if d == nil {
+		return reflect.Value{}
+	}
+	v := reflect.NewAt(f.debug, d).Elem().FieldByName("breakOnLine")
+	if !v.IsValid() || v.Kind() != reflect.Bool {
+		return reflect.Value{}
+	}
+	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+}
+
+func setBreakOnLine(f *nodeFields, n unsafe.Pointer, on bool) {
+	if v := breakOnLine(f, n); v.IsValid() {
+		v.SetBool(on)
+	}
 }

@@ -1,7 +1,9 @@
 package yaegiframe
 
 import (
+	"go/token"
 	"testing"
+	"unsafe"
 
 	yaegi "github.com/traefik/yaegi/interp"
 )
@@ -107,5 +109,59 @@ func TestFrame(t *testing.T) {
 func TestDebugClosuresFound(t *testing.T) {
 	if !DebugClosuresFound() || wrapFrame <= 0 {
 		t.Fatalf("the layout of yaegi's func value closures was not found (yaegi or Go upgraded?): %d %d", litFrame, wrapFrame)
+	}
+}
+
+// TestHideJumps: the join nodes of the loops and the if, and the post
+// statement i++, lose their position; the loop conditions and bodies keep
+// theirs, and the code runs as before.
+func TestHideJumps(t *testing.T) {
+	i := yaegi.New(yaegi.Options{})
+	prog, err := i.Compile(`package main
+func loops(n int) int {
+	s := 0
+	for i := 0; i < n; i++ {
+		s += i
+	}
+	for j := 0; j < n; j += 1 {
+		if j%2 == 0 {
+			s++
+		}
+	}
+	return s
+}
+var out = loops(4)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fields()
+	positioned := func() map[string]int {
+		m := map[string]int{}
+		f.walk(rootOf(prog), func(n unsafe.Pointer) bool {
+			if *(*token.Pos)(unsafe.Add(n, f.pos)) != token.NoPos && f.ptr(n, f.exec) != nil {
+				m[f.kindName(n)]++
+			}
+			return true
+		})
+		return m
+	}
+	if n := HideJumps(prog, i.FileSet()); n != 7 {
+		t.Errorf("hid %d nodes, want 7 (two loop bodies, two loop exits, the if's body and join, i++); left %v", n, positioned())
+	}
+	left := positioned()
+	for _, k := range []string{"blockStmt", "forStmt7", "ifStmt0"} {
+		if left[k] != 0 {
+			t.Errorf("%d %s nodes keep their position", left[k], k)
+		}
+	}
+	// j += 1 is not i++ (an assignment may fail at run time, x /= 0).
+	if left["incDecStmt"] != 1 || left["assignStmt"] != 2 || left["binaryExpr"] != 4 {
+		t.Errorf("positions left: %v, want the s++ in the if, s += i and j += 1, and four binary expressions", left)
+	}
+	if _, err := i.Execute(prog); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := i.Eval("out"); err != nil || v.Int() != 8 {
+		t.Errorf("out = %v (%v), want 8", v, err)
 	}
 }
