@@ -24,7 +24,11 @@ import (
 func paired(e *env, pyName string, pyParams map[string]any, goPair func(i int) (serial, threads, gor float64)) (py, model side, err error) {
 	for i := range e.repeat {
 		var p struct{ Serial, Threads float64 }
-		if err := e.python(pyName, pyParams, &p); err != nil {
+		params := map[string]any{"order": i} // CPython alternates serial and threads as goPair does
+		for k, v := range pyParams {
+			params[k] = v
+		}
+		if err := e.python(pyName, params, &p); err != nil {
 			return py, model, err
 		}
 		py.add(p.Serial, p.Threads, math.NaN())

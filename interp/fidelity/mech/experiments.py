@@ -85,15 +85,47 @@ def exp_time(p):
     return {"seconds": best}
 
 
+def warm_up():
+    """Call each workload 8 times on a tiny input (before any experiment
+    runs: each is a fresh process). CPython 3.11 runs a
+    function's generic bytecode for its first 7 calls and specializes it
+    (quickening) from the 8th: countdown(2_000_000) takes 37 ms on calls 1-7
+    and 23 ms from call 8 on, here. Without this, a fresh process's serial
+    run (calls 1-2) was slower than its threaded one and countdown's
+    "2 threads / serial" read 0.83."""
+    for _ in range(8):
+        sum_squares(10)
+        countdown(10)
+        count_primes(10)
+
+
+def serial_vs_threads(p, serial_fns, thread_fns, number=1):
+    """The serial and threaded times of p['repeat'] rounds (the fastest of
+    each), the order alternating with p['order'] and the
+    round. Each time is the sum of `number` runs (timeit's number)."""
+    def times(run, fns):
+        return sum(run(fns) for _ in range(number))
+    # One untimed serial run first: even after warm_up, the first timed run
+    # of sum_squares(700_000) was about 10 % slower than the rest (the
+    # interpreter's memory for its big ints is still being set up), and
+    # the ratio followed whichever of serial and threads ran first.
+    serially(serial_fns)
+    serial, threads = [], []
+    for r in range(p.get("repeat", 1)):
+        if (p.get("order", 0) + r) % 2 == 0:
+            serial.append(times(serially, serial_fns))
+            threads.append(times(in_threads, thread_fns))
+        else:
+            threads.append(times(in_threads, thread_fns))
+            serial.append(times(serially, serial_fns))
+    return {"serial": min(serial), "threads": min(threads)}
+
+
 def exp_cpu2(p):
     """Two CPU-bound calls, one after the other vs in two threads."""
     f = {"sum_squares": sum_squares, "countdown": countdown}[p["work"]]
     n = p["n"]
-    serial, threads = [], []
-    for _ in range(p.get("repeat", 1)):
-        serial.append(serially([lambda: f(n)] * 2))
-        threads.append(in_threads([lambda: f(n)] * 2))
-    return {"serial": min(serial), "threads": min(threads)}
+    return serial_vs_threads(p, [lambda: f(n)] * 2, [lambda: f(n)] * 2)
 
 
 def calibrate(f, target):
@@ -111,21 +143,17 @@ def exp_cpu_io(p):
     seconds, the CPU work calibrated just before), serially vs in two threads."""
     url = p["url"]
     n = calibrate(sum_squares, p["target"])
-    serial, threads = [], []
-    for _ in range(p.get("repeat", 1)):
-        serial.append(serially([lambda: sum_squares(n), lambda: fetch(url)]))
-        threads.append(in_threads([lambda: fetch(url), lambda: sum_squares(n)]))
-    return {"serial": min(serial), "threads": min(threads), "n": n}
+    out = serial_vs_threads(p, [lambda: sum_squares(n), lambda: fetch(url)],
+                            [lambda: fetch(url), lambda: sum_squares(n)])
+    out["n"] = n
+    return out
 
 
 def exp_primes4(p):
     """count_primes(N) four times: serially vs in four threads (timeit number=3)."""
     n, number = p["n"], p.get("number", 3)
-    serial, threads = [], []
-    for _ in range(p.get("repeat", 1)):
-        serial.append(sum(serially([lambda: count_primes(n)] * 4) for _ in range(number)))
-        threads.append(sum(in_threads([lambda: count_primes(n)] * 4) for _ in range(number)))
-    return {"serial": min(serial), "threads": min(threads)}
+    four = [lambda: count_primes(n)] * 4
+    return serial_vs_threads(p, four, four, number)
 
 
 def exp_convoy(p):
@@ -511,7 +539,7 @@ def exp_pool_tiny(p):
                 m0 = clock()
                 pool.map(square, range(10))
                 mapped.append(clock() - m0)
-    return {"serial": median(serial), "pool": median(pooled), "map": median(mapped)}
+    return {"serial": median(serial), "pool": median(pooled), "map": median(mapped), "map_min": min(mapped)}
 
 
 def exp_pool_breakeven(p):
@@ -566,4 +594,5 @@ def exp_shipping(p):
 
 if __name__ == "__main__":
     name, params = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+    warm_up()
     print(json.dumps(globals()["exp_" + name](params)))

@@ -96,7 +96,10 @@ func PoolTiny(o PoolOptions) Result {
 		o.Repeat = 3
 	}
 	const title = "Pool(5).map(square, range(10)) against a loop"
-	var p struct{ Serial, Pool, Map float64 }
+	var p struct {
+		Serial, Pool, Map float64
+		MapMin            float64 `json:"map_min"`
+	}
 	if err := Python("pool_tiny", map[string]any{"repeat": o.Repeat}, &p); err != nil {
 		return failed(title, err)
 	}
@@ -141,16 +144,24 @@ func PoolTiny(o PoolOptions) Result {
 		pooled = append(pooled, t)
 	}
 	gs, gp, gm := median(ser), median(pooled), median(mapped)
+	// The map is judged on the fastest of its runs on each side: a map is
+	// a few round trips between processes, and on a shared machine one run
+	// in ten can wait milliseconds for a descheduled worker (one run here
+	// had CPython's median at 3.2 ms against 0.4-0.5 ms in five others).
+	// Delays only add, so the fastest run is the mechanism's own cost; the
+	// medians are shown beside it.
+	gmin := minOf(mapped)
 	r := Result{Title: title, Python: PythonVersion()}
 	r.Rows = append(r.Rows,
 		Row{Metric: "ten calls in a loop", CPython: p.Serial, Model: gs, Unit: "ms", Band: "shown", OK: true, Info: true},
 		Factor("pool: start 5 workers, map, shut down", p.Pool, gp, "ms", 5),
-		Factor("the map alone, workers already up", p.Map, gm, "ms", 4),
+		Factor("the map alone, workers already up (fastest run)", p.MapMin, gmin, "ms", 4),
+		Row{Metric: "the map alone, median", CPython: p.Map, Model: gm, Unit: "ms", Band: "shown", OK: true, Info: true},
 		Same("the pool is slower than the loop", p.Pool > p.Serial, gp > gs))
 	c := display.GroupedBar(title, []string{"loop", "map alone", "pool with start-up"},
 		[]display.Series{{Name: "CPython", Values: []float64{p.Serial, p.Map, p.Pool}}, {Name: "model", Values: []float64{gs, gm, gp}}}, "s")
 	r.Chart = &c
-	r.Notes = append(r.Notes, fmt.Sprintf("median of %d; CPython's pool forks its workers, the model's execs them. The pool with its start-up is judged within 5x: CPython's own figure ranged 21-107 ms from run to run on a shared 2-core machine", o.Repeat))
+	r.Notes = append(r.Notes, fmt.Sprintf("median of %d (the map alone: fastest of %d runs, judged; their median shown); CPython's pool forks its workers, the model's execs them. The pool with its start-up is judged within 5x: CPython's own figure ranged 21-107 ms from run to run on a shared 2-core machine", o.Repeat, 5*o.Repeat))
 	return r
 }
 
