@@ -53,6 +53,16 @@ func raceFast(e *env) ([]row, error) {
 	return fromMech("race as written", mech.RaceLoss(o))
 }
 
+// lockWake measures the race behind the article's race's loss rate: a
+// lock's woken waiter against its releaser coming back for it.
+func lockWake(e *env) ([]row, error) {
+	o := mech.LockWakeOptions{}
+	if e.quick {
+		o.Runs = 60
+	}
+	return fromMech("lock wake-up", mech.LockWake(o))
+}
+
 func startMethods(e *env) ([]row, error) {
 	return fromMech("start methods", mech.StartMethods(mech.StartOptions{}))
 }

@@ -450,6 +450,45 @@ def exp_race_log(p):
     return {"lost": lost, "runs": p["runs"]}
 
 
+def exp_lock_wake(p):
+    """Who takes a lock first after a release: the thread that was waiting
+    for it (woken by the release) or the releaser, trying again after
+    p['gaps_us'] microseconds of work? p['runs'] releases per gap."""
+    wins = []
+    for gap in p["gaps_us"]:
+        won = 0
+        for _ in range(p["runs"]):
+            lock = threading.Lock()
+            lock.acquire()
+            first = []
+            started = threading.Event()
+
+            def waiter():
+                started.set()
+                lock.acquire()
+                first.append("waiter")
+                lock.release()
+
+            t = threading.Thread(target=waiter)
+            t.start()
+            started.wait()
+            time.sleep(p["wait"])  # the waiter is blocked in acquire() by now
+            lock.release()
+            end = clock() + gap / 1e6
+            while clock() < end:
+                pass
+            if lock.acquire(blocking=False):
+                first.append("releaser")
+                lock.release()
+            else:
+                lock.acquire()
+                lock.release()
+            t.join()
+            won += first[0] == "waiter"
+        wins.append(won)
+    return {"wins": wins, "runs": p["runs"]}
+
+
 def exp_io_slowdown(p):
     """GET url p['n'] times alone and p['n'] times next to a CPU-bound
     thread: the median of each (seconds). CPython releases the GIL at each
