@@ -106,9 +106,9 @@ def serial_vs_threads(p, serial_fns, thread_fns, number=1):
     def times(run, fns):
         return sum(run(fns) for _ in range(number))
     # One untimed serial run first: even after warm_up, the first timed run
-    # of sum_squares(700_000) was about 10 % slower than the rest (the
-    # interpreter's memory for its big ints is still being set up), and
-    # the ratio followed whichever of serial and threads ran first.
+    # of sum_squares(700_000) was often about 10 % slower than the rest
+    # (cause not found); alternating the order keeps what is left of it
+    # from leaning every pair the same way.
     serially(serial_fns)
     serial, threads = [], []
     for r in range(p.get("repeat", 1)):

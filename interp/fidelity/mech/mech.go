@@ -305,16 +305,6 @@ func median(xs []float64) float64 {
 	return ys[len(ys)/2]
 }
 
-func minOf(xs []float64) float64 {
-	m := math.NaN()
-	for _, x := range xs {
-		if math.IsNaN(m) || x < m {
-			m = x
-		}
-	}
-	return m
-}
-
 func secs(d time.Duration) float64 { return d.Seconds() }
 
 func durs(ds []time.Duration) []float64 {

@@ -3,6 +3,7 @@ package mech
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,7 +151,7 @@ func PoolTiny(o PoolOptions) Result {
 	// had CPython's median at 3.2 ms against 0.4-0.5 ms in five others).
 	// Delays only add, so the fastest run is the mechanism's own cost; the
 	// medians are shown beside it.
-	gmin := minOf(mapped)
+	gmin := slices.Min(mapped) // not empty: an error returned above
 	r := Result{Title: title, Python: PythonVersion()}
 	r.Rows = append(r.Rows,
 		Row{Metric: "ten calls in a loop", CPython: p.Serial, Model: gs, Unit: "ms", Band: "shown", OK: true, Info: true},
