@@ -53,12 +53,21 @@ func raceFast(e *env) ([]row, error) {
 	return fromMech("race as written", mech.RaceLoss(o))
 }
 
+// handover measures how fast two threads hand control over through Events.
+func handover(e *env) ([]row, error) {
+	o := mech.HandoverOptions{}
+	if e.quick {
+		o.N, o.Rounds = 300, 2
+	}
+	return fromMech("hand-over", mech.Handover(o))
+}
+
 // lockWake measures the race behind the article's race's loss rate: a
 // lock's woken waiter against its releaser coming back for it.
 func lockWake(e *env) ([]row, error) {
 	o := mech.LockWakeOptions{}
 	if e.quick {
-		o.Runs = 60
+		o.Runs, o.Rounds = 30, 2
 	}
 	return fromMech("lock wake-up", mech.LockWake(o))
 }

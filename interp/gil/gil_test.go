@@ -408,3 +408,93 @@ func TestString(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitsHandOver runs the waits that hand control from one GIL thread
+// to another (Event, Queue, Future, Start and Join) many times over: a
+// wrong hand-over loses an item or a result, a lost wake-up hangs it.
+func TestWaitsHandOver(t *testing.T) {
+	g := gil.New(gil.Options{})
+	const items = 2000
+	var sum, results int
+	g.Run(func() {
+		q := g.NewQueue(1) // every Put waits for the Get before it
+		g.Go("producer", func() {
+			for i := 1; i <= items; i++ {
+				q.Put(i)
+			}
+		})
+		for range items {
+			sum += q.Get().(int)
+		}
+		ping, pong := g.NewEvent(), g.NewEvent()
+		g.Go("ponger", func() {
+			for range 200 {
+				ping.Wait()
+				ping.Clear()
+				pong.Set()
+			}
+		})
+		for range 200 {
+			ping.Set()
+			pong.Wait()
+			pong.Clear()
+		}
+		p := g.NewPool(2)
+		var futs []*threading.Future
+		for i := range 100 {
+			futs = append(futs, p.Submit(func() any { return i }))
+		}
+		for _, f := range futs {
+			v, err := f.Result()
+			if err != nil {
+				t.Error(err)
+			}
+			results += v.(int)
+		}
+	})
+	if sum != items*(items+1)/2 || results != 99*100/2 {
+		t.Errorf("sum %d, results %d", sum, results)
+	}
+}
+
+// TestWaitsEndOnInterrupt: threads waiting for an event, a queue, a
+// future or another thread, and the MainThread waiting for an event, all
+// end when their cell is interrupted.
+func TestWaitsEndOnInterrupt(t *testing.T) {
+	var ths []*threading.Thread
+	var mainPanic *rt.Panic
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cell := rt.BeginCell(nil)
+		defer cell.End()
+		g := gil.New(gil.Options{})
+		ev, q := g.NewEvent(), g.NewQueue(0)
+		p := g.NewPool(1)
+		block := p.Submit(func() any { ev.Wait(); return nil })
+		ths = append(ths, g.Go("event", ev.Wait))
+		ths = append(ths, g.Go("queue", func() { q.Get() }))
+		ths = append(ths, g.Go("future", func() { block.Wait() }))
+		first := ths[0]
+		ths = append(ths, g.Go("join", first.Join))
+		time.AfterFunc(20*time.Millisecond, cell.Interrupt)
+		mainPanic = rt.Protect(func() { g.Run(ev.Wait) })
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the MainThread still waits after the interrupt")
+	}
+	if mainPanic == nil {
+		t.Error("the MainThread's wait was not interrupted")
+	} else if _, ok := mainPanic.Value.(rt.Interrupted); !ok {
+		t.Errorf("the MainThread ended with %v, want rt.Interrupted", mainPanic.Value)
+	}
+	for _, th := range ths {
+		select {
+		case <-th.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("thread %s still waiting after the interrupt", th.Name())
+		}
+	}
+}

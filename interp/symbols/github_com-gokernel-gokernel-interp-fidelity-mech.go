@@ -16,6 +16,7 @@ func init() {
 		"Factor":        reflect.ValueOf(mech.Factor),
 		"Format":        reflect.ValueOf(mech.Format),
 		"FormatRatio":   reflect.ValueOf(mech.FormatRatio),
+		"Handover":      reflect.ValueOf(mech.Handover),
 		"IOSlowdown":    reflect.ValueOf(mech.IOSlowdown),
 		"LockWake":      reflect.ValueOf(mech.LockWake),
 		"PoolTiny":      reflect.ValueOf(mech.PoolTiny),
@@ -24,6 +25,7 @@ func init() {
 		"RaceLoss":      reflect.ValueOf(mech.RaceLoss),
 		"Rates":         reflect.ValueOf(mech.Rates),
 		"Rel":           reflect.ValueOf(mech.Rel),
+		"RoundRates":    reflect.ValueOf(mech.RoundRates),
 		"Same":          reflect.ValueOf(mech.Same),
 		"Shipping":      reflect.ValueOf(mech.Shipping),
 		"Slices":        reflect.ValueOf(mech.Slices),
@@ -32,6 +34,7 @@ func init() {
 		// type definitions
 		"BreakevenOptions": reflect.ValueOf((*mech.BreakevenOptions)(nil)),
 		"ConvoyOptions":    reflect.ValueOf((*mech.ConvoyOptions)(nil)),
+		"HandoverOptions":  reflect.ValueOf((*mech.HandoverOptions)(nil)),
 		"IOOptions":        reflect.ValueOf((*mech.IOOptions)(nil)),
 		"LockWakeOptions":  reflect.ValueOf((*mech.LockWakeOptions)(nil)),
 		"PoolOptions":      reflect.ValueOf((*mech.PoolOptions)(nil)),

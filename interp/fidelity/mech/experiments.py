@@ -489,6 +489,33 @@ def exp_lock_wake(p):
     return {"wins": wins, "runs": p["runs"]}
 
 
+def exp_handover(p):
+    """Two threads hand control back and forth through two Events, p['n']
+    round trips: the median round trip of p['batches'] batches (seconds)."""
+    out = []
+    for _ in range(p["batches"]):
+        n = p["n"]
+        ping, pong = threading.Event(), threading.Event()
+
+        def ponger():
+            for _ in range(n):
+                ping.wait()
+                ping.clear()
+                pong.set()
+
+        t = threading.Thread(target=ponger)
+        t.start()
+        start = clock()
+        for _ in range(n):
+            ping.set()
+            pong.wait()
+            pong.clear()
+        out.append((clock() - start) / n)
+        t.join()
+    out.sort()
+    return {"round_trip": out[len(out) // 2]}
+
+
 def exp_io_slowdown(p):
     """GET url p['n'] times alone and p['n'] times next to a CPU-bound
     thread: the median of each (seconds). CPython releases the GIL at each

@@ -152,6 +152,8 @@ func Format(v float64, unit string) string {
 		return fmt.Sprintf("%.3f s", v)
 	case unit == "ms":
 		return fmt.Sprintf("%.2f ms", v*1000)
+	case unit == "us":
+		return fmt.Sprintf("%.1f µs", v*1e6)
 	case unit == "x":
 		return fmt.Sprintf("%.2fx", v)
 	case unit == "rate":
@@ -197,6 +199,51 @@ func Rates(metric string, pyHits, pyRuns, modelHits, modelRuns int, tol float64)
 			r.CantTell = true
 			r.Note = fmt.Sprintf("the gap %.2f is within chance (±%.2f over %d and %d runs) of the band", model-py, noise, pyRuns, modelRuns)
 		}
+	}
+	return r
+}
+
+// RoundRates is Rates over rounds that alternate the two sides, each
+// CPython round a fresh process: py[i] and model[i] hits of runs runs in
+// round i. Some rates are not a steady property of CPython on a machine:
+// who wins a lock after a release depends on which CPUs the kernel has
+// put the two threads on, and that changes from one process to the next
+// (on the development VM the waiter took a lock first in 0.00 to 0.92 of
+// the releases at no gap, process by process). When CPython's own rounds
+// differ by more than twice tol, the row is CAN'T TELL: no model could be
+// told right or wrong against it. The rounds are in the row's note.
+func RoundRates(metric string, py, model []int, runs int, tol float64) Row {
+	sum := func(xs []int) (n int) {
+		for _, x := range xs {
+			n += x
+		}
+		return n
+	}
+	total := runs * len(py)
+	r := Rates(metric, sum(py), total, sum(model), runs*len(model), tol)
+	rates := func(xs []int) (s string, lo, hi float64) {
+		lo, hi = math.Inf(1), math.Inf(-1)
+		for i, x := range xs {
+			v := float64(x) / float64(runs)
+			lo, hi = min(lo, v), max(hi, v)
+			if i > 0 {
+				s += " "
+			}
+			s += fmt.Sprintf("%.2f", v)
+		}
+		return s, lo, hi
+	}
+	ps, lo, hi := rates(py)
+	ms, _, _ := rates(model)
+	rounds := fmt.Sprintf("rounds of %d runs: CPython %s; model %s", runs, ps, ms)
+	switch {
+	case len(py) > 1 && hi-lo > 2*tol:
+		r.OK, r.CantTell = false, true
+		r.Note = fmt.Sprintf("CPython's own rounds range %.2f–%.2f, more than the band allows either way: not a steady figure of CPython on this machine now (%s)", lo, hi, rounds)
+	case r.Note != "":
+		r.Note += "; " + rounds
+	default:
+		r.Note = rounds
 	}
 	return r
 }

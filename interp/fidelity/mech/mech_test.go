@@ -48,6 +48,27 @@ func TestRates(t *testing.T) {
 	}
 }
 
+// RoundRates: CPython's rounds that disagree by more than twice the band
+// can't tell, whatever the model did; steady rounds are judged as Rates
+// judges the totals; the rounds are in the note either way.
+func TestRoundRates(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		py, model []int
+		ok, cant  bool
+	}{
+		{"steady and close", []int{1, 0, 2, 1}, []int{2, 3, 1, 2}, true, false},
+		{"steady and far", []int{48, 49, 50, 47}, []int{10, 5, 12, 8}, false, false},
+		{"CPython unsteady, model close to its mean", []int{0, 0, 46, 2}, []int{12, 13, 12, 11}, false, true},
+		{"CPython unsteady, model far", []int{0, 0, 46, 2}, []int{50, 50, 50, 50}, false, true},
+	} {
+		r := RoundRates("waiter first", tc.py, tc.model, 50, 0.15)
+		if r.OK != tc.ok || r.CantTell != tc.cant || !strings.Contains(r.Note, "rounds of 50 runs") {
+			t.Errorf("%s: OK %v, can't tell %v; want %v, %v (%s)", tc.name, r.OK, r.CantTell, tc.ok, tc.cant, r.Note)
+		}
+	}
+}
+
 // Without CPython there is nothing to compare with: the result fails and
 // says why, it does not pass.
 func TestMissingPythonFails(t *testing.T) {
@@ -75,6 +96,8 @@ func TestExperimentsRun(t *testing.T) {
 		Convoy(ConvoyOptions{Intervals: []time.Duration{time.Millisecond}, Waits: 3, Rounds: 1}),
 		Slices(SliceOptions{Intervals: []time.Duration{time.Millisecond}, Duration: 20 * time.Millisecond, Rounds: 1}),
 		PoolTiny(PoolOptions{Repeat: 1}),
+		LockWake(LockWakeOptions{Runs: 3, Rounds: 2, Gaps: []time.Duration{0}}),
+		Handover(HandoverOptions{N: 50, Batches: 1, Rounds: 1}),
 	} {
 		if r.Err != nil {
 			t.Errorf("%s: %v", r.Title, r.Err)
