@@ -450,22 +450,46 @@ def exp_race_log(p):
     return {"lost": lost, "runs": p["runs"]}
 
 
+def sched_getcpu():
+    """The CPU the calling thread runs on (glibc's sched_getcpu), or None
+    where it cannot be asked."""
+    global _getcpu
+    if _getcpu is None:
+        try:
+            import ctypes
+
+            f = ctypes.CDLL(None).sched_getcpu
+            f.restype = ctypes.c_int
+            _getcpu = f
+        except (OSError, AttributeError):
+            _getcpu = False
+    return _getcpu() if _getcpu else None
+
+
+_getcpu = None
+
+
 def exp_lock_wake(p):
     """Who takes a lock first after a release: the thread that was waiting
     for it (woken by the release) or the releaser, trying again after
-    p['gaps_us'] microseconds of work? p['runs'] releases per gap."""
-    wins = []
+    p['gaps_us'] microseconds of work? p['runs'] releases per gap. Also how
+    many times the two threads ran on one CPU, asked only once the race is
+    decided (after the waiter's acquire and the releaser's retry), so that
+    asking does not delay either side."""
+    wins, together = [], []
     for gap in p["gaps_us"]:
-        won = 0
+        won = same = 0
         for _ in range(p["runs"]):
             lock = threading.Lock()
             lock.acquire()
             first = []
             started = threading.Event()
+            cpus = {}
 
             def waiter():
                 started.set()
                 lock.acquire()
+                cpus["waiter"] = sched_getcpu()
                 first.append("waiter")
                 lock.release()
 
@@ -478,15 +502,19 @@ def exp_lock_wake(p):
             while clock() < end:
                 pass
             if lock.acquire(blocking=False):
+                cpus["releaser"] = sched_getcpu()
                 first.append("releaser")
                 lock.release()
             else:
+                cpus["releaser"] = sched_getcpu()
                 lock.acquire()
                 lock.release()
             t.join()
             won += first[0] == "waiter"
+            same += cpus["releaser"] is not None and cpus["releaser"] == cpus["waiter"]
         wins.append(won)
-    return {"wins": wins, "runs": p["runs"]}
+        together.append(same if sched_getcpu() is not None else None)
+    return {"wins": wins, "together": together, "runs": p["runs"]}
 
 
 def exp_handover(p):

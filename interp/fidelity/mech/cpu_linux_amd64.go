@@ -1,0 +1,3 @@
+package mech
+
+const sysGetcpu = 309 // the syscall package has no SYS_GETCPU on amd64

@@ -1,0 +1,5 @@
+package mech
+
+import "syscall"
+
+const sysGetcpu = syscall.SYS_GETCPU
