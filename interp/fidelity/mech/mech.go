@@ -213,14 +213,7 @@ func Rates(metric string, pyHits, pyRuns, modelHits, modelRuns int, tol float64)
 // differ by more than twice tol, the row is CAN'T TELL: no model could be
 // told right or wrong against it. The rounds are in the row's note.
 func RoundRates(metric string, py, model []int, runs int, tol float64) Row {
-	sum := func(xs []int) (n int) {
-		for _, x := range xs {
-			n += x
-		}
-		return n
-	}
-	total := runs * len(py)
-	r := Rates(metric, sum(py), total, sum(model), runs*len(model), tol)
+	r := Rates(metric, sumInts(py), runs*len(py), sumInts(model), runs*len(model), tol)
 	rates := func(xs []int) (s string, lo, hi float64) {
 		lo, hi = math.Inf(1), math.Inf(-1)
 		for i, x := range xs {
