@@ -2,6 +2,7 @@ package gil_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -326,37 +327,67 @@ func TestThreadPanicIsReported(t *testing.T) {
 	}
 }
 
+// TestInterruptStopsThreads: threads spinning, or waiting for a lock, a
+// sleep, an event, a queue, a future or another thread, the MainThread
+// waiting for an event, and JoinAll all end when their cell is
+// interrupted, whether the interrupt comes before they wait or while they
+// do.
 func TestInterruptStopsThreads(t *testing.T) {
-	var ths []*threading.Thread
-	var joinPanic *rt.Panic
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		cell := rt.BeginCell(nil)
-		defer cell.End()
-		g := gil.New(gil.Options{})
-		lock := g.NewLock()
-		lock.Acquire()
-		ths = append(ths, g.Go("spin", func() {
-			for {
-				rt.Tick()
+	for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
+		t.Run(fmt.Sprint("interrupt after ", delay), func(t *testing.T) {
+			var ths []*threading.Thread
+			var mainPanic, joinPanic *rt.Panic
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				cell := rt.BeginCell(nil)
+				defer cell.End()
+				g := gil.New(gil.Options{})
+				lock := g.NewLock()
+				lock.Acquire()
+				ev, q := g.NewEvent(), g.NewQueue(0)
+				block := g.NewPool(1).Submit(func() any { ev.Wait(); return nil })
+				ths = append(ths, g.Go("spin", func() {
+					for {
+						rt.Tick()
+					}
+				}))
+				ths = append(ths, g.Go("lock", func() { lock.Acquire() }))
+				ths = append(ths, g.Go("sleep", func() { rt.Sleep(time.Hour) }))
+				ths = append(ths, g.Go("event", ev.Wait))
+				ths = append(ths, g.Go("queue", func() { q.Get() }))
+				ths = append(ths, g.Go("future", func() { block.Wait() }))
+				first := ths[0]
+				ths = append(ths, g.Go("join", first.Join))
+				if delay == 0 {
+					cell.Interrupt()
+				} else {
+					time.AfterFunc(delay, cell.Interrupt)
+				}
+				mainPanic = rt.Protect(func() { g.Run(ev.Wait) })
+				joinPanic = rt.Protect(g.JoinAll) // the interrupted cell stops waiting too
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the MainThread or JoinAll still waits after the interrupt")
 			}
-		}))
-		ths = append(ths, g.Go("lock", func() { lock.Acquire() }))
-		ths = append(ths, g.Go("sleep", func() { rt.Sleep(time.Hour) }))
-		cell.Interrupt()
-		joinPanic = rt.Protect(g.JoinAll) // the interrupted cell stops waiting too
-	}()
-	<-done
-	if joinPanic == nil {
-		t.Errorf("JoinAll in an interrupted cell did not stop")
-	}
-	for _, th := range ths {
-		select {
-		case <-th.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatalf("thread %s still running after the interrupt", th.Name())
-		}
+			if mainPanic == nil {
+				t.Error("the MainThread's wait was not interrupted")
+			} else if _, ok := mainPanic.Value.(rt.Interrupted); !ok {
+				t.Errorf("the MainThread ended with %v, want rt.Interrupted", mainPanic.Value)
+			}
+			if joinPanic == nil {
+				t.Errorf("JoinAll in an interrupted cell did not stop")
+			}
+			for _, th := range ths {
+				select {
+				case <-th.Done():
+				case <-time.After(10 * time.Second):
+					t.Fatalf("thread %s still running after the interrupt", th.Name())
+				}
+			}
+		})
 	}
 }
 
@@ -454,47 +485,5 @@ func TestWaitsHandOver(t *testing.T) {
 	})
 	if sum != items*(items+1)/2 || results != 99*100/2 {
 		t.Errorf("sum %d, results %d", sum, results)
-	}
-}
-
-// TestWaitsEndOnInterrupt: threads waiting for an event, a queue, a
-// future or another thread, and the MainThread waiting for an event, all
-// end when their cell is interrupted.
-func TestWaitsEndOnInterrupt(t *testing.T) {
-	var ths []*threading.Thread
-	var mainPanic *rt.Panic
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		cell := rt.BeginCell(nil)
-		defer cell.End()
-		g := gil.New(gil.Options{})
-		ev, q := g.NewEvent(), g.NewQueue(0)
-		p := g.NewPool(1)
-		block := p.Submit(func() any { ev.Wait(); return nil })
-		ths = append(ths, g.Go("event", ev.Wait))
-		ths = append(ths, g.Go("queue", func() { q.Get() }))
-		ths = append(ths, g.Go("future", func() { block.Wait() }))
-		first := ths[0]
-		ths = append(ths, g.Go("join", first.Join))
-		time.AfterFunc(20*time.Millisecond, cell.Interrupt)
-		mainPanic = rt.Protect(func() { g.Run(ev.Wait) })
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the MainThread still waits after the interrupt")
-	}
-	if mainPanic == nil {
-		t.Error("the MainThread's wait was not interrupted")
-	} else if _, ok := mainPanic.Value.(rt.Interrupted); !ok {
-		t.Errorf("the MainThread ended with %v, want rt.Interrupted", mainPanic.Value)
-	}
-	for _, th := range ths {
-		select {
-		case <-th.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatalf("thread %s still waiting after the interrupt", th.Name())
-		}
 	}
 }
