@@ -398,12 +398,16 @@ def exp_slices(p):
 
 
 class SlowStream:
-    """A log stream whose every write takes p seconds (a blocking call)."""
+    """A log stream whose every write takes p seconds (a blocking call). It
+    keeps the lines written, to see in which order the threads logged."""
 
     def __init__(self, delay):
         self.delay = delay
+        self.lines = []
 
     def write(self, s):
+        if s.strip():
+            self.lines.append(s)
         time.sleep(self.delay)
 
     def flush(self):
@@ -441,13 +445,22 @@ def exp_race_log(p):
         log.info("Update Finished")
 
     lost = 0
+    # runs where the second thread's first line came before the first
+    # thread's second one: it took the handler's lock, on its release after
+    # the first line, before the first thread asked for it again
+    cut_in = 0
     for _ in range(p["runs"]):
         db["value"] = 0
+        if p["write"] > 0:
+            stream.lines.clear()
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
             for _ in range(2):
                 ex.submit(update)
         lost += db["value"] != 2
-    return {"lost": lost, "runs": p["runs"]}
+        if p["write"] > 0 and len(stream.lines) >= 2:
+            # "%H:%M:%S:thread:message": the thread is the fourth field
+            cut_in += stream.lines[0].split(":")[3] != stream.lines[1].split(":")[3]
+    return {"lost": lost, "runs": p["runs"], "cut_in": cut_in if p["write"] > 0 else None}
 
 
 def sched_getcpu():

@@ -210,8 +210,11 @@ func Rates(metric string, pyHits, pyRuns, modelHits, modelRuns int, tol float64)
 // put the two threads on, and that changes from one process to the next
 // (on the development VM the waiter took a lock first in 0.00 to 0.92 of
 // the releases at no gap, process by process). When CPython's own rounds
-// differ by more than twice tol, the row is CAN'T TELL: no model could be
-// told right or wrong against it. The rounds are in the row's note.
+// differ by more than twice tol, the row is CAN'T TELL, unless the model's
+// rate lies outside the band (and chance) of every one of CPython's rounds:
+// then no state the machine was in during the run gave CPython a figure
+// the model agrees with, and the row fails. The rounds are in the row's
+// note.
 func RoundRates(metric string, py, model []int, runs int, tol float64) Row {
 	r := Rates(metric, sumInts(py), runs*len(py), sumInts(model), runs*len(model), tol)
 	rates := func(xs []int) (s string, lo, hi float64) {
@@ -230,6 +233,9 @@ func RoundRates(metric string, py, model []int, runs int, tol float64) Row {
 	ms, _, _ := rates(model)
 	rounds := fmt.Sprintf("rounds of %d runs: CPython %s; model %s", runs, ps, ms)
 	switch {
+	case len(py) > 1 && hi-lo > 2*tol && outside(r.Model, lo, hi, runs, runs*len(model), tol):
+		r.OK, r.CantTell = false, false
+		r.Note = fmt.Sprintf("CPython's own rounds range %.2f–%.2f, but the model's %.2f is outside the band and chance of every one of them (%s)", lo, hi, r.Model, rounds)
 	case len(py) > 1 && hi-lo > 2*tol:
 		r.OK, r.CantTell = false, true
 		r.Note = fmt.Sprintf("CPython's own rounds range %.2f–%.2f, more than the band allows either way: not a steady figure of CPython on this machine now (%s)", lo, hi, rounds)
@@ -239,6 +245,13 @@ func RoundRates(metric string, py, model []int, runs int, tol float64) Row {
 		r.Note = rounds
 	}
 	return r
+}
+
+// outside reports whether a rate m (over mRuns runs) is farther than tol
+// plus chance from every rate in lo–hi (each over runs runs): below lo or
+// above hi by more than that.
+func outside(m, lo, hi float64, runs, mRuns int, tol float64) bool {
+	return m < lo-tol-lesson.RateGapNoise(lo, runs, m, mRuns) || m > hi+tol+lesson.RateGapNoise(hi, runs, m, mRuns)
 }
 
 // Factor is a row judged by the model being within a factor f of CPython.

@@ -60,7 +60,9 @@ func TestRoundRates(t *testing.T) {
 		{"steady and close", []int{1, 0, 2, 1}, []int{2, 3, 1, 2}, true, false},
 		{"steady and far", []int{48, 49, 50, 47}, []int{10, 5, 12, 8}, false, false},
 		{"CPython unsteady, model close to its mean", []int{0, 0, 46, 2}, []int{12, 13, 12, 11}, false, true},
-		{"CPython unsteady, model far", []int{0, 0, 46, 2}, []int{50, 50, 50, 50}, false, true},
+		{"CPython unsteady, model far but within chance of its top round", []int{0, 0, 46, 2}, []int{50, 50, 50, 50}, false, true},
+		{"CPython unsteady, model past every round", []int{31, 23, 18}, []int{0, 0, 1}, false, false},
+		{"CPython unsteady, model past every round by less than chance", []int{10, 19, 28}, []int{0, 0, 0}, false, true},
 	} {
 		r := RoundRates("waiter first", tc.py, tc.model, 50, 0.15)
 		if r.OK != tc.ok || r.CantTell != tc.cant || !strings.Contains(r.Note, "rounds of 50 runs") {
