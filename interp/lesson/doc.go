@@ -53,7 +53,8 @@
 // one noise no round can average out: threads wait for a core, a woken
 // one comes late, a wait stretches. A fact about a CPython run that fails
 // while one busy thread got less than 0.8 of a core around that run
-// (FreeCore, measured by Python before and after) can't tell
+// (FreeCore, measured by Python before and after), or while the run's own
+// jobs got less (core_share, which the program may report), can't tell
 // (PyResult.Check, which every CPython judge goes through); a Go model's
 // fact about pace can say the same with OnACore and CoreShareOf.
 //

@@ -312,3 +312,29 @@ func TestPythonForReal(t *testing.T) {
 		t.Errorf("got n=%v output=%q version=%q", r.Get("n"), r.Output, r.Version)
 	}
 }
+
+// A program that reports how much of a core its jobs got (core_share)
+// lowers FreeCore to it, so that a fact failing on starved jobs can't tell.
+func TestPythonCoreShare(t *testing.T) {
+	if findPython("") == "" {
+		t.Skip("no python3 on PATH")
+	}
+	r := PythonOpts(PyOptions{Quiet: true}, "import json\nprint(json.dumps({'speedup': 1.0, 'core_share': 0.4}))\n")
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if r.FreeCore > 0.4 {
+		t.Errorf("FreeCore = %v, want at most the reported 0.4", r.FreeCore)
+	}
+	fails := Check{Name: "pays off", Value: 1.0, Lo: 1.4, Hi: 2.9, Unit: "×"}
+	if c := r.Check(fails); c.State() != StateCantTell {
+		t.Errorf("a failing fact on starved jobs: %v, want can't tell", c.State())
+	}
+	r = PythonOpts(PyOptions{Quiet: true}, "import json\nprint(json.dumps({'speedup': 1.0, 'core_share': 0.97}))\n")
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if c := r.Check(fails); r.FreeCore >= 0.8 && c.State() != StateFails {
+		t.Errorf("a failing fact on jobs that had their cores (FreeCore %v): %v, want fails", r.FreeCore, c.State())
+	}
+}
