@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gokernel/gokernel/kernel/mime"
 )
 
 func fixedWatch(samples ...float64) *Watch {
@@ -256,5 +258,18 @@ func TestOnACore(t *testing.T) {
 	}
 	if f := FreeCore(); !(f > 0 && f <= 1) {
 		t.Errorf("FreeCore = %v, want in (0, 1]", f)
+	}
+}
+
+func TestRunsTableHTML(t *testing.T) {
+	r := &Runs{Names: []string{"serial", "a<b"}, Times: [][]time.Duration{{200 * time.Millisecond, 220 * time.Millisecond}, {100 * time.Millisecond, 120 * time.Millisecond}}}
+	h := r.Bundle().Data[mime.HTML].(string)
+	for _, s := range []string{"<caption", "<th style=\"text-align:left", "serial", "a&lt;b", "</tbody></table>"} {
+		if !strings.Contains(h, s) {
+			t.Errorf("HTML lacks %q:\n%s", s, h)
+		}
+	}
+	if strings.Count(h, "<tr>") != 3 { // the header and two ways
+		t.Errorf("want 3 rows:\n%s", h)
 	}
 }

@@ -2,7 +2,6 @@ package lesson
 
 import (
 	"fmt"
-	"html"
 	"math"
 	"sort"
 	"strings"
@@ -320,19 +319,6 @@ func (r *Runs) String() string {
 // Bundle implements mime.Bundler: an HTML table and its text form.
 func (r *Runs) Bundle() mime.Bundle {
 	var b strings.Builder
-	b.WriteString(`<table style="border-collapse:collapse">`)
-	fmt.Fprintf(&b, `<caption style="caption-side:top;text-align:left;font-weight:bold;padding:4px 0">%s</caption><thead><tr>`, html.EscapeString(r.caption()))
-	for i, c := range runsColumns {
-		fmt.Fprintf(&b, `<th style="text-align:%s;padding:2px 10px">%s</th>`, align(i), html.EscapeString(c))
-	}
-	b.WriteString("</tr></thead><tbody>")
-	for _, row := range r.rows() {
-		b.WriteString("<tr>")
-		for i, c := range row {
-			fmt.Fprintf(&b, `<td style="text-align:%s;padding:2px 10px">%s</td>`, align(i), html.EscapeString(c))
-		}
-		b.WriteString("</tr>")
-	}
-	b.WriteString("</tbody></table>")
+	writeTable(&b, r.caption(), runsColumns, r.rows())
 	return mime.Bundle{Data: map[string]any{mime.HTML: b.String(), mime.Text: r.String()}}
 }

@@ -131,25 +131,30 @@ func (f *Figures) String() string {
 // Bundle implements mime.Bundler: an HTML table and its text form.
 func (f *Figures) Bundle() mime.Bundle {
 	var b strings.Builder
-	b.WriteString(`<table style="border-collapse:collapse">`)
-	fmt.Fprintf(&b, `<caption style="caption-side:top;text-align:left;font-weight:bold;padding:4px 0">%s</caption>`, html.EscapeString(f.caption()))
-	b.WriteString("<thead><tr>")
-	for i, c := range figureColumns {
-		fmt.Fprintf(&b, `<th style="text-align:%s;padding:2px 10px">%s</th>`, align(i), html.EscapeString(c))
-	}
-	b.WriteString("</tr></thead><tbody>")
-	for _, r := range f.cells() {
-		b.WriteString("<tr>")
-		for i, c := range r {
-			fmt.Fprintf(&b, `<td style="text-align:%s;padding:2px 10px">%s</td>`, align(i), html.EscapeString(c))
-		}
-		b.WriteString("</tr>")
-	}
-	b.WriteString("</tbody></table>")
+	writeTable(&b, f.caption(), figureColumns, f.cells())
 	for _, n := range f.notes() {
 		fmt.Fprintf(&b, `<p style="color:#555;margin:2px 0">%s</p>`, html.EscapeString(n))
 	}
 	return mime.Bundle{Data: map[string]any{mime.HTML: b.String(), mime.Text: f.String()}}
+}
+
+// writeTable writes an HTML table with a caption above it, the first
+// column (the names) left-aligned and the figures right-aligned.
+func writeTable(b *strings.Builder, caption string, columns []string, rows [][]string) {
+	b.WriteString(`<table style="border-collapse:collapse">`)
+	fmt.Fprintf(b, `<caption style="caption-side:top;text-align:left;font-weight:bold;padding:4px 0">%s</caption><thead><tr>`, html.EscapeString(caption))
+	for i, c := range columns {
+		fmt.Fprintf(b, `<th style="text-align:%s;padding:2px 10px">%s</th>`, align(i), html.EscapeString(c))
+	}
+	b.WriteString("</tr></thead><tbody>")
+	for _, row := range rows {
+		b.WriteString("<tr>")
+		for i, c := range row {
+			fmt.Fprintf(b, `<td style="text-align:%s;padding:2px 10px">%s</td>`, align(i), html.EscapeString(c))
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</tbody></table>")
 }
 
 func align(col int) string {
