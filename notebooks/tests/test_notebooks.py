@@ -188,12 +188,15 @@ def run_nbclient(src, params):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
-def test_notebook(path, tmp_path):
+def test_notebook(path, tmp_path, record_property):
     os.makedirs(ART, exist_ok=True)
     src = os.path.join(ROOT, path)
     params = SMALL.get(path.replace(os.sep, "/"), {})
     # Judged once: a fact holds, fails, or honestly can't tell (no reruns).
     nb, elapsed, leftovers_before_shutdown = run_nbclient(src, params)
+    # For the summary after the run (conftest.py): its time and its facts' states.
+    verdicts = [state(f) for f in facts(nb)]
+    record_property("notebook", {"seconds": elapsed, **{k: verdicts.count(k) for k in ("holds", "cant_tell", "fails")}})
     name = path.replace(os.sep, "__")
     nbformat.write(nb, os.path.join(ART, name))
     assert not errors(nb), errors(nb)
