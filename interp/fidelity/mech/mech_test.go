@@ -3,6 +3,7 @@ package mech
 import (
 	"math"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,39 @@ func TestExperimentsRun(t *testing.T) {
 				t.Errorf("%s / %s: no CPython figure", r.Title, row.Metric)
 			}
 		}
+	}
+}
+
+// Pinned, the releaser stays on its CPU and the waiter on another one:
+// the threads cannot share a CPU, and the count of wins is a count.
+func TestLockWakePinned(t *testing.T) {
+	if getcpu() < 0 || runtime.NumCPU() < 2 {
+		t.Skip("getcpu or a second CPU is missing: the pinned rows are left out there")
+	}
+	won, together := lockWakeRuns(20, 100*time.Microsecond, 20*time.Microsecond, true)
+	if won < 0 {
+		t.Skip("this process may not pin its threads (sched_setaffinity refused)")
+	}
+	if won > 20 || together != 0 {
+		t.Errorf("pinned: won %d of 20, together %d; want at most 20, and never together", won, together)
+	}
+}
+
+func TestBreakevenOf(t *testing.T) {
+	ds := []time.Duration{time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond}
+	for _, tt := range []struct {
+		speedups []float64
+		want     float64
+	}{
+		{[]float64{1.2, 1.5, 1.9}, 0.001},
+		{[]float64{1.2, 0.9, 1.9}, 0.010}, // a lucky small size does not count
+		{[]float64{0.8, 0.9, 0.95}, math.Inf(1)},
+	} {
+		if got := breakevenOf(ds, tt.speedups); got != tt.want {
+			t.Errorf("breakevenOf(%v) = %v, want %v", tt.speedups, got, tt.want)
+		}
+	}
+	if !within(0.001, 0.003, 3.5) || within(0.001, 0.01, 3.5) || within(0.001, math.Inf(1), 3.5) || !within(math.Inf(1), math.Inf(1), 3.5) {
+		t.Error("within: wrong")
 	}
 }
