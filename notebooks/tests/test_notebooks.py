@@ -195,7 +195,8 @@ def test_notebook(path, tmp_path, record_property):
     # Judged once: a fact holds, fails, or honestly can't tell (no reruns).
     nb, elapsed, leftovers_before_shutdown = run_nbclient(src, params)
     # For the summary after the run (conftest.py): its time and its facts' states.
-    verdicts = [state(f) for f in facts(nb)]
+    fs = facts(nb)
+    verdicts = [state(f) for f in fs]
     record_property("notebook", {"seconds": elapsed, **{k: verdicts.count(k) for k in ("holds", "cant_tell", "fails")}})
     name = path.replace(os.sep, "__")
     nbformat.write(nb, os.path.join(ART, name))
@@ -220,7 +221,6 @@ def test_notebook(path, tmp_path, record_property):
         alive = [p for p in alive if os.path.exists(f"/proc/{p}")]
     assert not alive, f"processes left behind by {path}: {alive}"
 
-    fs = facts(nb)
     for f in fs:
         print(f"{path}: {f.get('state', 'holds' if f.get('holds') else 'fails')}: {json.dumps(f)}")
     if path.startswith("lessons" + os.sep):

@@ -256,8 +256,17 @@ func outside(m, lo, hi float64, runs, mRuns int, tol float64) bool {
 
 // Factor is a row judged by the model being within a factor f of CPython.
 func Factor(metric string, py, model float64, unit string, f float64) Row {
-	ok := py > 0 && model > 0 && model <= py*f && model >= py/f
+	ok := py > 0 && model > 0 && within(model, py, f)
 	return Row{Metric: metric, CPython: py, Model: model, Unit: unit, Band: fmt.Sprintf("within %gx", f), OK: ok}
+}
+
+// within reports whether a and b (both finite, or both +Inf) are within a
+// factor f of each other.
+func within(a, b, f float64) bool {
+	if math.IsInf(a, 1) || math.IsInf(b, 1) {
+		return math.IsInf(a, 1) && math.IsInf(b, 1)
+	}
+	return a <= b*f && b <= a*f
 }
 
 // Same is a row judged by the model reaching the same verdict as CPython

@@ -211,9 +211,8 @@ func Breakeven(o BreakevenOptions) Result {
 	// figure that unsteady could pass or fail by luck.
 	pyS := make([][]float64, len(o.Durations)) // per size, per round
 	goS := make([][]float64, len(o.Durations))
-	var pyBEs, goBEs []float64
-	for range 2 {
-		var pyRound, goRound []float64
+	const rounds = 2
+	for range rounds {
 		for i, d := range o.Durations {
 			n := workloads.Calibrate(d, func(n int) { workloads.SumSquares(n) })
 			args := make([]int, o.Tasks)
@@ -241,8 +240,14 @@ func Breakeven(o BreakevenOptions) Result {
 			pk := p.Sizes[strconv.FormatFloat(d.Seconds(), 'f', -1, 64)]
 			ps, gs := pk.Serial/pk.Pool, median(ser)/median(par)
 			pyS[i], goS[i] = append(pyS[i], ps), append(goS[i], gs)
-			pyRound, goRound = append(pyRound, ps), append(goRound, gs)
 			watch.Sample()
+		}
+	}
+	var pyBEs, goBEs []float64
+	for k := range rounds {
+		var pyRound, goRound []float64
+		for i := range o.Durations {
+			pyRound, goRound = append(pyRound, pyS[i][k]), append(goRound, goS[i][k])
 		}
 		pyBEs = append(pyBEs, breakevenOf(o.Durations, pyRound))
 		goBEs = append(goBEs, breakevenOf(o.Durations, goRound))
@@ -255,14 +260,11 @@ func Breakeven(o BreakevenOptions) Result {
 	}
 	pyBE, goBE := breakevenOf(o.Durations, pyMed), breakevenOf(o.Durations, goMed)
 	be := Row{Metric: "smallest task from which on the pool is faster", CPython: pyBE, Model: goBE, Unit: "ms", Band: "within 3.5x"}
-	switch {
-	case math.IsInf(pyBE, 1) || math.IsInf(goBE, 1):
-		be.OK = math.IsInf(pyBE, 1) == math.IsInf(goBE, 1)
+	be.OK = within(goBE, pyBE, 3.5)
+	if math.IsInf(pyBE, 1) || math.IsInf(goBE, 1) {
 		be.Note = "∞: no task size tried paid (the machine may offer less than a second core now)"
-	default:
-		be.OK = goBE <= pyBE*3.5 && goBE >= pyBE/3.5
 	}
-	be.Note = strings.TrimSpace(be.Note + fmt.Sprintf(" break-even by round (ms): CPython %s; model %s", msList(pyBEs), msList(goBEs)))
+	be.Note = strings.TrimSpace(be.Note + fmt.Sprintf(" break-even by round: CPython %s; model %s", msList(pyBEs), msList(goBEs)))
 	if !within(pyBEs[0], pyBEs[1], 3.5) {
 		// CPython's own rounds lie further apart than the band: a model
 		// judged against either could pass or fail by luck. It still fails
@@ -301,26 +303,17 @@ func breakevenOf(ds []time.Duration, speedups []float64) float64 {
 	return be
 }
 
-// within reports whether a and b (both finite, or both +Inf) are within a
-// factor f of each other.
-func within(a, b, f float64) bool {
-	if math.IsInf(a, 1) || math.IsInf(b, 1) {
-		return math.IsInf(a, 1) && math.IsInf(b, 1)
-	}
-	return a <= b*f && b <= a*f
-}
-
-// msList formats durations in seconds as milliseconds ("1 3"; ∞ for +Inf).
+// msList formats durations given in seconds ("1.00 ms / 3.00 ms"; ∞ for +Inf).
 func msList(xs []float64) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
 		if math.IsInf(x, 1) {
 			parts[i] = "∞"
 		} else {
-			parts[i] = strconv.FormatFloat(x*1000, 'g', 3, 64)
+			parts[i] = ms(time.Duration(x * float64(time.Second)))
 		}
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, " / ")
 }
 
 type json2 struct{ Serial, Pool float64 }
