@@ -186,12 +186,12 @@ func (t *Thread) Start() {
 }
 
 func (t *Thread) bootstrap() {
-	if t.r.osThreads.Load() {
+	own := t.r.osThreads.Load()
+	if own {
 		// Never unlocked: the OS thread ends with the goroutine, as a
 		// CPython thread's does, so starting threads costs what it costs.
 		runtime.LockOSThread()
 		osThreadBegins()
-		defer osThreadEnds()
 	}
 	t.goid = rt.GoID()
 	t.cell = rt.Current()
@@ -206,6 +206,14 @@ func (t *Thread) bootstrap() {
 		}
 		if p != nil {
 			t.err = p
+			if _, ok := p.Value.(rt.Interrupted); !ok {
+				// What Python prints for an exception that ends a thread,
+				// before a join returns; the program (the cell) goes on.
+				fmt.Fprintf(os.Stderr, "Exception in thread %s:\npanic: %v\n\n%s\n", t.name, p.Value, p.Stack)
+			}
+		}
+		if own {
+			osThreadEnds() // before a joiner goes on: it reads GOMAXPROCS
 		}
 		close(t.done)
 	}()
@@ -219,13 +227,6 @@ func (t *Thread) bootstrap() {
 		}
 		t.fn()
 	})
-	if p != nil {
-		if _, ok := p.Value.(rt.Interrupted); !ok {
-			// What Python prints for an exception that ends a thread; the
-			// program (the cell) goes on.
-			fmt.Fprintf(os.Stderr, "Exception in thread %s:\npanic: %v\n\n%s\n", t.name, p.Value, p.Stack)
-		}
-	}
 }
 
 func (r *Runtime) acquire(t *Thread) {

@@ -2,6 +2,9 @@ package threading_test
 
 import (
 	"errors"
+	"io"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +133,43 @@ func TestStrings(t *testing.T) {
 	p.Shutdown()
 	if s := r.String(); !strings.HasPrefix(s, "test: 1 threads started, 0 alive, 1 pools") {
 		t.Errorf("Runtime.String() = %q", s)
+	}
+}
+
+// A thread's end is complete when Join returns: what it prints on a panic
+// has been printed, and the spare processor of OS-thread runtimes is given
+// back (a cell that joins and then reads either must see it).
+func TestJoinSeesTheWholeEnd(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	r := threading.New("test", nil, nil)
+	r.SetOSThreads(true)
+	for i := range 100 {
+		r.Go("", func() {}).Join()
+		if n := runtime.GOMAXPROCS(0); n != base {
+			t.Fatalf("join %d: GOMAXPROCS %d after the thread ended, want %d", i, n, base)
+		}
+	}
+
+	old := os.Stderr
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = pw
+	out := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		out <- string(b)
+	}()
+	var joined string
+	func() {
+		defer func() { os.Stderr = old }()
+		r.Go("boom", func() { panic("boom") }).Join()
+		pw.Write([]byte("<joined>")) // after Join, by the joiner
+		pw.Close()
+		joined = <-out
+	}()
+	if i := strings.Index(joined, "Exception in thread boom"); i < 0 || i > strings.Index(joined, "<joined>") {
+		t.Fatalf("the thread's panic was not printed before Join returned: %q", joined)
 	}
 }
