@@ -221,13 +221,13 @@ def test_notebook(path, tmp_path, record_property):
         alive = [p for p in alive if os.path.exists(f"/proc/{p}")]
     assert not alive, f"processes left behind by {path}: {alive}"
 
-    for f in fs:
-        print(f"{path}: {f.get('state', 'holds' if f.get('holds') else 'fails')}: {json.dumps(f)}")
+    for f, v in zip(fs, verdicts):
+        print(f"{path}: {v}: {json.dumps(f)}")
     if path.startswith("lessons" + os.sep):
         assert fs, f"{path} records no facts (lesson.Fact)"
-    bad = [f for f in fs if state(f) == "fails"]
+    bad = [f for f, v in zip(fs, verdicts) if v == "fails"]
     assert not bad, "facts that do not hold:\n" + "\n".join(json.dumps(f) for f in bad)
-    unsure = [f for f in fs if state(f) == "cant_tell"]
+    unsure = [f for f, v in zip(fs, verdicts) if v == "cant_tell"]
     assert len(unsure) <= CANT_TELL_LIMIT * len(fs), (
         f"{len(unsure)} of {len(fs)} facts can't tell on this machine now (limit: a quarter):\n" +
         "\n".join(json.dumps(f) for f in unsure))

@@ -156,19 +156,16 @@ func TestJoinSeesTheWholeEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Stderr = pw
+	t.Cleanup(func() { os.Stderr = old })
 	out := make(chan string)
-	go func() {
+	go func() { // drains the pipe meanwhile, so a long stack cannot block the thread
 		b, _ := io.ReadAll(pr)
 		out <- string(b)
 	}()
-	var joined string
-	func() {
-		defer func() { os.Stderr = old }()
-		r.Go("boom", func() { panic("boom") }).Join()
-		pw.Write([]byte("<joined>")) // after Join, by the joiner
-		pw.Close()
-		joined = <-out
-	}()
+	r.Go("boom", func() { panic("boom") }).Join()
+	pw.Write([]byte("<joined>")) // after Join, by the joiner
+	pw.Close()
+	joined := <-out
 	if i := strings.Index(joined, "Exception in thread boom"); i < 0 || i > strings.Index(joined, "<joined>") {
 		t.Fatalf("the thread's panic was not printed before Join returned: %q", joined)
 	}
