@@ -73,7 +73,7 @@ func main() {
 		subprocess.ChildMain()
 	}
 	quick := flag.Bool("quick", false, "smaller sizes and 5 repeats instead of 21 (faster, noisier)")
-	only := flag.String("only", "", "comma-separated experiments to run (cpu2,countdown,cpu_io,primes4,slices,convoy,io,delay,http,race,race_log,race_fast,lock_wake,handover,processes,start,pool,breakeven,shipping)")
+	only := flag.String("only", "", "comma-separated experiments to run (cpu2,countdown,cpu_io,primes4,slices,convoy,io,delay,http,race,race_log,race_update,race_after,race_fast,lock_wake,handover,processes,start,pool,breakeven,shipping)")
 	flag.Parse()
 	if _, err := exec.LookPath("python3"); err != nil {
 		fmt.Fprintln(os.Stderr, "fidelity: python3 is not on PATH; nothing to compare with")
@@ -95,7 +95,7 @@ func main() {
 	}{
 		{"cpu2", cpu2SumSquares}, {"countdown", cpu2Countdown}, {"cpu_io", cpuIO}, {"primes4", primes4},
 		{"slices", slices}, {"convoy", convoy}, {"io", ioSlowdown}, {"delay", delay}, {"http", httpIO},
-		{"race", race}, {"race_log", raceLog}, {"race_fast", raceFast}, {"lock_wake", lockWake}, {"handover", handover}, {"processes", processes}, {"start", startMethods},
+		{"race", race}, {"race_log", raceLog}, {"race_update", raceUpdateLine}, {"race_after", raceAfter}, {"race_fast", raceFast}, {"lock_wake", lockWake}, {"handover", handover}, {"processes", processes}, {"start", startMethods},
 		{"pool", poolTiny}, {"breakeven", breakeven}, {"shipping", shipping},
 	}
 	want := map[string]bool{}

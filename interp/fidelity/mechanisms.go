@@ -41,6 +41,27 @@ func raceLog(e *env) ([]row, error) {
 	return fromMech("article's race", mech.RaceLoss(o))
 }
 
+// raceUpdateLine is the race with only the "Updating Value" write slow:
+// the window between the read and the write opens inside logging's
+// handler, through the lock wake-up race.
+func raceUpdateLine(e *env) ([]row, error) {
+	o := mech.RaceOptions{Rounds: 3, Slow: mech.UpdateLine}
+	if e.quick {
+		o.Rounds = 2
+	}
+	return fromMech("race, slow update line", mech.RaceLoss(o))
+}
+
+// raceAfter is the race as lesson 5 counts it with a slow write: blocking
+// I/O after the "Updating Value" line, outside logging.
+func raceAfter(e *env) ([]row, error) {
+	o := mech.RaceOptions{Rounds: 3, Slow: mech.AfterUpdateLine}
+	if e.quick {
+		o.Rounds = 2
+	}
+	return fromMech("race, I/O after line", mech.RaceLoss(o))
+}
+
 // raceFast is the race as the lesson runs it: the article's program with a
 // 20 ms sleep and fast log writes, which CPython rarely loses. A model
 // thread that stalls after a long sleep (see futex.Refresh) loses it

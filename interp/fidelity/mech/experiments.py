@@ -398,17 +398,20 @@ def exp_slices(p):
 
 
 class SlowStream:
-    """A log stream whose every write takes p seconds (a blocking call). It
-    keeps the lines written, to see in which order the threads logged."""
+    """A log stream whose writes take delay seconds (a blocking call): every
+    write, or with match only those of lines containing it. It keeps the
+    lines written, to see in which order the threads logged."""
 
-    def __init__(self, delay):
+    def __init__(self, delay, match=None):
         self.delay = delay
+        self.match = match
         self.lines = []
 
     def write(self, s):
         if s.strip():
             self.lines.append(s)
-        time.sleep(self.delay)
+        if self.delay > 0 and (self.match is None or self.match in s):
+            time.sleep(self.delay)
 
     def flush(self):
         pass
@@ -416,14 +419,28 @@ class SlowStream:
 
 def exp_race_log(p):
     """The article's update() (sleep, then read, log, write) in two pool
-    threads, p['runs'] times, with each log write taking p['write']
-    seconds (0: a fast stream): how many runs end with 1 instead of 2."""
+    threads, p['runs'] times, with p['write'] seconds spent where p['slow']
+    says (0: a fast stream): in every log write ("every", the default), in
+    the "Updating Value" write only ("update"), or in a time.sleep after
+    that line, outside logging ("after"). How many runs end with 1
+    instead of 2."""
     log = logging.getLogger("race_log")
     log.propagate = False
     log.setLevel(logging.INFO)
     # write 0: the program as written, logging to a fast stream (each line
     # still a write() that releases the GIL, as the lesson's does)
-    stream = SlowStream(p["write"]) if p["write"] > 0 else open(os.devnull, "w", buffering=1)
+    slow = p.get("slow", "every")
+    if p["write"] <= 0:
+        stream = open(os.devnull, "w", buffering=1)
+    elif slow == "every":
+        stream = SlowStream(p["write"])
+    elif slow == "update":
+        stream = SlowStream(p["write"], "Updating Value")
+    elif slow == "after":
+        stream = SlowStream(0)
+    else:
+        raise ValueError(f"race_log: slow {slow!r}: every, update or after")
+    after = p["write"] if slow == "after" else 0
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s:%(threadName)s:%(message)s", "%H:%M:%S"))
     log.addHandler(handler)
@@ -439,6 +456,8 @@ def exp_race_log(p):
         log.info("Reading Value From Db")
         v = db["value"]
         log.info("Updating Value")
+        if after:
+            time.sleep(after)
         db["value"] = v + 1
         if lock:
             lock.release()

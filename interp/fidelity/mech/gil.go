@@ -5,11 +5,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gokernel/gokernel/interp/display"
 	"github.com/gokernel/gokernel/interp/gil"
+	"github.com/gokernel/gokernel/interp/gil/threading"
 	"github.com/gokernel/gokernel/interp/rt"
 	"github.com/gokernel/gokernel/interp/workloads"
 )
@@ -537,6 +539,48 @@ type RaceOptions struct {
 	Rounds     int           // 0: 2
 	Sleep      time.Duration // the article's sleep, scaled; 0: 5 ms
 	WriteDelay time.Duration // how long a log write takes; 0: 0.1 ms; < 0: no delay (the program as written)
+	Slow       SlowPart      // where WriteDelay is spent; the zero value: in every log write
+}
+
+// A SlowPart says where RaceLoss spends its WriteDelay. Where the time
+// between the read and the write goes decides how often an update is
+// lost, and the model follows CPython in some of these forms and not in
+// others (RaceLoss says why).
+type SlowPart int
+
+const (
+	// EveryWrite: every log write takes WriteDelay (a slow stream), so
+	// each line holds logging's handler lock that long.
+	EveryWrite SlowPart = iota
+	// UpdateLine: only the "Updating Value" line's write is slow (inside
+	// the handler's lock); the other lines are written at once.
+	UpdateLine
+	// AfterUpdateLine: the log is fast, and a blocking call of WriteDelay
+	// (time.sleep) follows the "Updating Value" line, outside logging:
+	// the form lesson 5 counts.
+	AfterUpdateLine
+)
+
+// String names the form for titles ("every log write").
+func (s SlowPart) String() string {
+	switch s {
+	case UpdateLine:
+		return "only the \"Updating Value\" write"
+	case AfterUpdateLine:
+		return "a blocking call after the \"Updating Value\" line"
+	}
+	return "every log write"
+}
+
+// py is the form's name on the Python side (experiments.py, race_log).
+func (s SlowPart) py() string {
+	switch s {
+	case UpdateLine:
+		return "update"
+	case AfterUpdateLine:
+		return "after"
+	}
+	return "every"
 }
 
 // RaceLoss runs the article's read-sleep-write race (update(): log, sleep,
@@ -567,6 +611,15 @@ type RaceOptions struct {
 // Placing threads and charging costs that way is fitting this VM, not
 // modelling CPython, so the model keeps its flat cost and Go's placement,
 // and the row says how far apart they are.
+//
+// Where the slow part sits (Slow) decides whether the model follows. With
+// a blocking call after the "Updating Value" line (AfterUpdateLine, the
+// form lesson 5 counts) the window between the read and the write is that
+// call, which releases the GIL, and both lose nearly every run. With the
+// slowness inside logging (EveryWrite, UpdateLine) the window opens only
+// when a thread woken by the release of the handler's lock takes it before
+// its releaser asks again: the lock wake-up race, decided by the kernel's
+// treatment of the threads, where the model's Go threads lose (LockWake).
 func RaceLoss(o RaceOptions) Result {
 	if o.Runs <= 0 {
 		o.Runs = 50
@@ -585,7 +638,14 @@ func RaceLoss(o RaceOptions) Result {
 		o.WriteDelay = 100 * time.Microsecond
 		fallthrough
 	default:
-		title = fmt.Sprintf("Lost updates in the article's race, log writes taking %s", ms(o.WriteDelay))
+		switch o.Slow {
+		case UpdateLine:
+			title = fmt.Sprintf("Lost updates in the article's race, only the \"Updating Value\" write taking %s", ms(o.WriteDelay))
+		case AfterUpdateLine:
+			title = fmt.Sprintf("Lost updates in the article's race, %s of blocking I/O after the \"Updating Value\" line (lesson 5's form)", ms(o.WriteDelay))
+		default:
+			title = fmt.Sprintf("Lost updates in the article's race, log writes taking %s", ms(o.WriteDelay))
+		}
 	}
 	var pyRounds, goRounds []int
 	pyCut, goCut := 0, 0 // runs whose second thread cut in (slow writes only)
@@ -594,7 +654,7 @@ func RaceLoss(o RaceOptions) Result {
 			Lost  int
 			CutIn *int `json:"cut_in"`
 		}
-		params := map[string]any{"runs": o.Runs, "sleep": o.Sleep.Seconds(), "write": o.WriteDelay.Seconds()}
+		params := map[string]any{"runs": o.Runs, "sleep": o.Sleep.Seconds(), "write": o.WriteDelay.Seconds(), "slow": o.Slow.py()}
 		if err := Python("race_log", params, &p); err != nil {
 			return failed(title, err)
 		}
@@ -608,7 +668,7 @@ func RaceLoss(o RaceOptions) Result {
 	}
 	pyLost, goLost := sumInts(pyRounds), sumInts(goRounds)
 	var p struct{ Lost int }
-	if err := Python("race_log", map[string]any{"runs": o.Runs, "sleep": o.Sleep.Seconds(), "write": o.WriteDelay.Seconds(), "lock": true}, &p); err != nil {
+	if err := Python("race_log", map[string]any{"runs": o.Runs, "sleep": o.Sleep.Seconds(), "write": o.WriteDelay.Seconds(), "slow": o.Slow.py(), "lock": true}, &p); err != nil {
 		return failed(title, err)
 	}
 	goLocked, _ := raceRuns(o, true)
@@ -641,16 +701,26 @@ func raceRuns(o RaceOptions, lock bool) (lost, cutIn int) {
 	for range o.Runs {
 		g := gil.New(gil.Options{})
 		var c workloads.Counter
-		log := &workloads.Logger{W: io.Discard, WriteDelay: o.WriteDelay, Cost: workloads.LogRecordCost}
+		log := &workloads.Logger{W: io.Discard, Cost: workloads.LogRecordCost}
+		switch o.Slow {
+		case EveryWrite:
+			log.WriteDelay = o.WriteDelay
+		case UpdateLine:
+			log.W = slowLines{match: "Updating Value", d: o.WriteDelay}
+		}
 		g.Run(func() {
 			var l = g.NewLock()
 			p := g.NewPool(2)
 			for range 2 {
 				p.Submit(func() any {
+					var locker sync.Locker
 					if lock {
-						workloads.Update(log, &c, o.Sleep, l)
+						locker = l
+					}
+					if o.Slow == AfterUpdateLine {
+						updateSlowAfter(log, &c, o.Sleep, o.WriteDelay, locker)
 					} else {
-						workloads.Update(log, &c, o.Sleep, nil)
+						workloads.Update(log, &c, o.Sleep, locker)
 					}
 					return nil
 				})
@@ -665,6 +735,43 @@ func raceRuns(o RaceOptions, lock bool) (lost, cutIn int) {
 		}
 	}
 	return lost, cutIn
+}
+
+// slowLines is a log stream whose writes of lines containing match take
+// d (a blocking call: Logger writes with the GIL released), the others
+// none: the Python side's SlowStream with the same filter.
+type slowLines struct {
+	match string
+	d     time.Duration
+}
+
+func (w slowLines) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.match) {
+		threading.PreciseSleep(w.d)
+	}
+	return len(p), nil
+}
+
+// updateSlowAfter is workloads.Update with a blocking call of slow
+// (time.sleep, the GIL released) between the "Updating Value" line and
+// the write, as lesson 5 makes the window: experiments.py's update with
+// slow "after".
+func updateSlowAfter(l *workloads.Logger, c *workloads.Counter, sleep, slow time.Duration, lock sync.Locker) {
+	l.Log("Update Started")
+	l.Log("Sleeping")
+	threading.Sleep(sleep)
+	if lock != nil {
+		lock.Lock()
+	}
+	l.Log("Reading Value From Db")
+	v := c.Read()
+	l.Log("Updating Value")
+	threading.Sleep(slow)
+	c.Write(v + 1)
+	if lock != nil {
+		lock.Unlock()
+	}
+	l.Log("Update Finished")
 }
 
 // threadOf is the thread name of a Logger message ("Thread-1:Sleeping").

@@ -96,6 +96,8 @@ func TestExperimentsRun(t *testing.T) {
 	}
 	for _, r := range []Result{
 		RaceLoss(RaceOptions{Runs: 2, Rounds: 1, Sleep: time.Millisecond}),
+		RaceLoss(RaceOptions{Runs: 2, Rounds: 1, Sleep: time.Millisecond, Slow: UpdateLine}),
+		RaceLoss(RaceOptions{Runs: 2, Rounds: 1, Sleep: time.Millisecond, Slow: AfterUpdateLine}),
 		Convoy(ConvoyOptions{Intervals: []time.Duration{time.Millisecond}, Waits: 3, Rounds: 1}),
 		Slices(SliceOptions{Intervals: []time.Duration{time.Millisecond}, Duration: 20 * time.Millisecond, Rounds: 1}),
 		PoolTiny(PoolOptions{Repeat: 1}),
