@@ -376,6 +376,16 @@ type LockWakeOptions struct {
 // poll each time; its wake-ups land on the idle CPU. Pinning is a
 // measurement, not the model: pinned threads could not move off a busy
 // CPU as CPython's do.
+//
+// The monitor's polling does not pack the threads: it spreads them.
+// Trials on 2026-12-05 (fidelity runs, not kept): a goroutine parked for
+// good in a raw futex wait, with processors to spare, keeps the monitor
+// from resting and restarting at its fastest poll; the model's two threads
+// then shared a CPU in 0.88–0.93 of the releases (0.41–0.51 without) and
+// the waiter came first at 20 µs in 0.14 (0.51–0.57). Raw system calls
+// for the model's own waits (no hand-back of the processor) and a
+// processor per live thread left both about where they were: on one CPU
+// 0.40–0.67 and 0.41–0.51 of the time, the waiter first 0.48 and 0.51.
 func LockWake(o LockWakeOptions) Result {
 	if o.Runs <= 0 {
 		o.Runs = 50
