@@ -680,6 +680,12 @@ def exp_pool_breakeven(p):
         pool.map(square, range(p["workers"]))  # the workers are up
         for d in p["durations"]:
             n = max(1, int(d / per_step))
+            # The pool is fresh (each size runs in a new process, right
+            # before the model's): its first maps are slower than the
+            # steady ones the model's pool, started once, shows. Two maps
+            # of the size first, untimed.
+            for _ in range(2):
+                pool.map(sum_squares, [n] * p["tasks"], chunksize=1)
             ser, par = [], []
             for _ in range(p.get("repeat", 3)):
                 start = clock()

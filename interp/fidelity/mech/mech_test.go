@@ -139,13 +139,17 @@ func TestBreakevenOf(t *testing.T) {
 	for _, tt := range []struct {
 		speedups []float64
 		want     float64
+		below    bool
 	}{
-		{[]float64{1.2, 1.5, 1.9}, 0.001},
-		{[]float64{1.2, 0.9, 1.9}, 0.010}, // a lucky small size does not count
-		{[]float64{0.8, 0.9, 0.95}, math.Inf(1)},
+		{[]float64{1.2, 1.5, 1.9}, 0.001, true},                 // the smallest pays: a bound
+		{[]float64{0.5, 1.5, 1.9}, 0.001 * math.Sqrt(3), false}, // halfway in speed-up: halfway in log size
+		{[]float64{0.6, 1.0, 1.9}, 0.003 * math.Pow(10.0/3, 0), false},
+		{[]float64{1.2, 0.9, 1.9}, 0.003 * math.Pow(10.0/3, 0.1), false}, // a lucky small size does not count
+		{[]float64{0.8, 0.9, 0.95}, math.Inf(1), false},
 	} {
-		if got := breakevenOf(ds, tt.speedups); got != tt.want {
-			t.Errorf("breakevenOf(%v) = %v, want %v", tt.speedups, got, tt.want)
+		got, below := breakevenOf(ds, tt.speedups)
+		if math.Abs(got-tt.want) > 1e-12 && !(math.IsInf(got, 1) && math.IsInf(tt.want, 1)) || below != tt.below {
+			t.Errorf("breakevenOf(%v) = %v, %v; want %v, %v", tt.speedups, got, below, tt.want, tt.below)
 		}
 	}
 	if !within(0.001, 0.003, 3.5) || within(0.001, 0.01, 3.5) || within(0.001, math.Inf(1), 3.5) || !within(math.Inf(1), math.Inf(1), 3.5) {
