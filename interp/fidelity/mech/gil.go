@@ -571,17 +571,6 @@ const (
 	AfterUpdateLine
 )
 
-// String names the form for titles ("every log write").
-func (s SlowPart) String() string {
-	switch s {
-	case UpdateLine:
-		return "only the \"Updating Value\" write"
-	case AfterUpdateLine:
-		return "a blocking call after the \"Updating Value\" line"
-	}
-	return "every log write"
-}
-
 // py is the form's name on the Python side (experiments.py, race_log).
 func (s SlowPart) py() string {
 	switch s {
