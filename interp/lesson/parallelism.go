@@ -120,13 +120,14 @@ func (w *Watch) bounds() (lo, hi float64) {
 	return lo, hi
 }
 
-// String says what the machine offered, in words.
+// String says what the machine offered, as a sentence (lessons append it
+// to a fact's explanation).
 func (w *Watch) String() string {
 	lo, hi := w.bounds()
 	if hi-lo < 0.05 {
-		return fmt.Sprintf("while this ran, %d CPU-bound tasks could go %.1f× faster side by side than one after the other", w.k, lo)
+		return fmt.Sprintf("While this ran, %d CPU-bound tasks could go %.1f× faster side by side than one after the other", w.k, lo)
 	}
-	return fmt.Sprintf("while this ran, %d CPU-bound tasks could go %.1f× to %.1f× faster side by side than one after the other (the machine's cores are shared)", w.k, lo, hi)
+	return fmt.Sprintf("While this ran, %d CPU-bound tasks could go %.1f× to %.1f× faster side by side than one after the other (the machine's cores are shared)", w.k, lo, hi)
 }
 
 // CoreShareOf runs f and returns the share of a core this process used
