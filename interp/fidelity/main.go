@@ -19,13 +19,16 @@
 // figures) are listed apart, not judged. It prints PASS or FAIL per row
 // and exits 1 if any row fails or an experiment cannot run.
 //
-// Two rows fail on the development machine (a 2-vCPU VM, 2026-12-05): the
-// article's race with every log write slow (CPython loses an update in
-// 0.37–0.56 of the runs, the model in 0.00–0.04) and the lock wake-up
-// race at 20 µs that decides it (0.97–0.98 against 0.51–0.57). The same
-// race with the slow part outside logging passes (0.99 against
-// 0.97–1.00). mech.LockWake and mech.RaceLoss say what was measured and
-// tried.
+// Rows fail on the development machine (a 2-vCPU VM), and which ones
+// moves with the machine. On 2026-12-05 in the morning: the article's race
+// with every log write slow (CPython lost an update in 0.37–0.56 of the
+// runs, the model in 0.00–0.04) and the lock wake-up race at 20 µs that
+// decides it (0.97–0.98 against 0.51–0.57); the race with the slow part
+// after the log line passed (0.99 against 0.97–1.00). After a reboot that
+// afternoon: CPython's every-write rate fell to 0.01–0.09 and that row
+// passed; the after-line row failed (CPython 0.89–0.97, the model
+// 0.59–0.76) and the lock wake-up still did (0.86–0.96 against 0.43–0.56).
+// mech.LockWake and mech.RaceLoss say what was measured and tried.
 package main
 
 import (

@@ -30,6 +30,13 @@ gap12 6.6-6.9 µs with fast writes, 11-21 µs after a 0.1 ms write; a warm
 call 6.9 µs, 10.8-11.3 µs right after a 0.1 ms sleep, 13-45 µs after a
 1 ms sleep. The acquire/release hooks of the phases add about a
 microsecond to each of their figures.
+
+Last, the first call after a sleep of 5 or 20 ms (the race's sleep in
+go run ./interp/fidelity and in lesson 5), in a new thread that logged
+twice before it slept, against the same in one long-lived thread. After a
+reboot of the same VM (2026-12-05, two runs): medians 47-70 µs (5 ms)
+and 126-147 µs (20 ms) in a new thread, 16-17 and 22-34 µs in the
+long-lived one. The model charges every call the same 8 µs.
 """
 import concurrent.futures
 import logging
@@ -128,9 +135,34 @@ def after_block():
     print("  after time.sleep(1 ms)  ", cost(lambda: time.sleep(1e-3)))
 
 
+def after_sleep():
+    log = logger(0, hooks=False)
+
+    def body(out, d):
+        log.info("Update Started")
+        log.info("Sleeping")
+        time.sleep(d)
+        t = pc()
+        log.info("Reading Value From Db")
+        out.append(pc() - t)
+
+    print("the first call after a sleep (no hooks):")
+    for d in (5e-3, 20e-3):
+        fresh, kept = [], []
+        for _ in range(100):
+            t = threading.Thread(target=body, args=(fresh, d))
+            t.start()
+            t.join()
+        for _ in range(100):
+            body(kept, d)
+        print("  %2g ms, new thread each time" % (d * 1e3), quartiles(fresh))
+        print("  %2g ms, one long-lived thread" % (d * 1e3), quartiles(kept))
+
+
 if __name__ == "__main__":
     phases(0)
     phases(1e-4)
     t = threading.Thread(target=after_block)
     t.start()
     t.join()
+    after_sleep()
