@@ -629,7 +629,7 @@ func (s SlowPart) py() string {
 // read–write window (about 200 µs in both), and the second thread began
 // its sleep 200–240 µs after the first in the model against 170–190 µs in
 // CPython, whose first log call after the sleep in a new thread also ran
-// cold (medians 47–70 µs after a 5 ms sleep against 16–17 µs in a
+// cold (medians 47–68 µs after a 5 ms sleep against 12–17 µs in a
 // long-lived thread, testdata/logcost; the model's Logger charges a flat
 // 8 µs), which narrows the gap between the reads.
 // Most of the model's extra offset is Thread.Start's wait: a goroutine

@@ -34,9 +34,10 @@ microsecond to each of their figures.
 Last, the first call after a sleep of 5 or 20 ms (the race's sleep in
 go run ./interp/fidelity and in lesson 5), in a new thread that logged
 twice before it slept, against the same in one long-lived thread. After a
-reboot of the same VM (2026-12-05, two runs): medians 47-70 µs (5 ms)
-and 126-147 µs (20 ms) in a new thread, 16-17 and 22-34 µs in the
-long-lived one. The model charges every call the same 8 µs.
+reboot of the same VM (2026-12-05, three runs): medians 47-68 µs (5 ms)
+and 120-126 µs (20 ms) in a new thread, 12-17 µs (5 ms) and 20-161 µs
+(20 ms, unsteady) in the long-lived one. The model charges every call the
+same 8 µs.
 """
 import concurrent.futures
 import logging
@@ -77,6 +78,8 @@ class Handler(logging.StreamHandler):
 
 def logger(delay, hooks=True):
     log = logging.getLogger("logcost-%g-%s" % (delay, hooks))
+    if log.handlers:  # made before: a second handler would double each call
+        return log
     log.propagate = False
     log.setLevel(logging.INFO)
     h = (Handler if hooks else logging.StreamHandler)(Stream(delay))
